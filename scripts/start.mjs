@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// `npm start -- <wrangler dev flags>`: applies the D1 migrations to the same local state that
+// `wrangler dev` will use (honouring --persist-to and --env), then serves the API.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const wrangler = fileURLToPath(
+	new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url),
+);
+const args = process.argv.slice(2);
+
+/** The flags `wrangler d1 migrations apply` shares with `wrangler dev`. */
+function sharedFlags(flags) {
+	const shared = [];
+	for (let i = 0; i < flags.length; i += 1) {
+		const flag = flags[i];
+		const name = flag.split("=")[0];
+		if (!["--persist-to", "--env", "-e", "--config", "-c"].includes(name)) continue;
+		shared.push(flag);
+		const value = flags[i + 1];
+		if (!flag.includes("=") && value !== undefined) {
+			shared.push(value);
+			i += 1;
+		}
+	}
+	return shared;
+}
+
+function run(command) {
+	const result = spawnSync(process.execPath, [wrangler, ...command], {
+		stdio: "inherit",
+		env: { ...process.env, CI: process.env.CI ?? "true" },
+	});
+	if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+run(["d1", "migrations", "apply", "DB", "--local", ...sharedFlags(args)]);
+const dev = spawnSync(process.execPath, [wrangler, "dev", ...args], { stdio: "inherit" });
+process.exit(dev.status ?? 0);

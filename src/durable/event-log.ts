@@ -1,0 +1,51 @@
+import type { RunEvent, RunEventData } from "../engine/run/events";
+
+interface EventRow extends Record<string, SqlStorageValue> {
+	seq: number;
+	at: string;
+	data: string;
+}
+
+/**
+ * The run's append-only log in the object's SQLite storage. Appends are synchronous SQL, so each
+ * one is committed with the turn that made it, before any reply or next step leaves the object.
+ */
+export class EventLog {
+	private ready: boolean;
+
+	constructor(private readonly sql: SqlStorage) {
+		// The table is created by the first append, so reading an object that never held a run
+		// (a lookup of an unknown id) writes nothing and leaves no object behind.
+		this.ready =
+			sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").toArray()
+				.length > 0;
+	}
+
+	append(data: RunEventData, at: string): RunEvent {
+		if (!this.ready) {
+			this.sql.exec(
+				"CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, at TEXT NOT NULL, data TEXT NOT NULL)",
+			);
+			this.ready = true;
+		}
+		const row = this.sql
+			.exec<{ seq: number }>(
+				"INSERT INTO events (type, at, data) VALUES (?, ?, ?) RETURNING seq",
+				data.type,
+				at,
+				JSON.stringify(data),
+			)
+			.one();
+		return { seq: row.seq, at, data };
+	}
+
+	*read(afterSeq = 0, limit = Number.MAX_SAFE_INTEGER): Generator<RunEvent> {
+		if (!this.ready) return;
+		const rows = this.sql.exec<EventRow>(
+			"SELECT seq, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+			afterSeq,
+			limit,
+		);
+		for (const row of rows) yield { seq: row.seq, at: row.at, data: JSON.parse(row.data) };
+	}
+}

@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { RetryPolicySchema } from "../run/retry-policy";
+
+export const MAX_PLAN_STEPS = 50;
+
+/**
+ * One tool call. `input` may hold `{"$ref": "steps.N.output"}` (optionally followed by a dotted
+ * path into that output, e.g. "steps.2.output.todos.0.id") anywhere; such a reference makes the
+ * step depend on step N, whether or not `depends_on` lists it.
+ */
+export const StepSchema = z
+	.object({
+		step_number: z.number().int().min(1).max(1_000),
+		tool: z.string().min(1).max(64),
+		input: z.record(z.string(), z.json()),
+		reasoning: z.string().max(2_000).default(""),
+		depends_on: z.array(z.number().int().min(1).max(1_000)).max(MAX_PLAN_STEPS).default([]),
+	})
+	.strict();
+
+/** A plan as a planner or a client proposes it, before validation. */
+export const PlanDraftSchema = z
+	.object({
+		goal: z.string().max(4_000),
+		steps: z.array(StepSchema).max(1_000),
+	})
+	.strict();
+
+export type Step = z.infer<typeof StepSchema>;
+export type PlanDraft = z.infer<typeof PlanDraftSchema>;
+
+/** A validated plan: steps sorted by number, every reference listed in `depends_on`. */
+export interface Plan extends PlanDraft {
+	plan_id: string;
+	planner: string;
+}
+
+/** Per-run overrides of the retry policy, accepted on POST /runs. */
+export const RunPolicySchema = RetryPolicySchema.partial();
+export type RunPolicy = z.infer<typeof RunPolicySchema>;

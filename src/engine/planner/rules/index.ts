@@ -1,0 +1,136 @@
+import { AppError } from "../../errors";
+import type { Step } from "../../plan/model";
+import type { Planner } from "../types";
+import { symbolicArithmetic, wordArithmetic } from "./arithmetic";
+import type { PlannedCall, Rule, RuleContext } from "./rule";
+import { normalisePrompt, type Segment, splitSegments } from "./text";
+import { addTodo, completeTodo, deleteTodo, getTodo, listTodos } from "./todos";
+
+/** Tried in order; the first rule that reads a clause wins. */
+export const RULES: readonly Rule[] = [
+	listTodos,
+	addTodo,
+	completeTodo,
+	getTodo,
+	symbolicArithmetic,
+	wordArithmetic,
+	deleteTodo,
+];
+
+const EXAMPLES = [
+	"calculate (2 + 3) * 4",
+	"15 plus 27",
+	"add a todo to buy milk",
+	"show me my todos",
+	"mark buy milk as done",
+	"compute 2+2 then multiply the result by 10",
+];
+
+interface Clause {
+	text: string;
+	call: PlannedCall;
+}
+
+/**
+ * The default planner: splits the prompt into clauses and reads each with a table of small rules.
+ * Independent steps get no dependency, so they run in parallel; todo steps are chained in the
+ * order written, and "the result" refers to the latest calculation. A clause no rule reads makes
+ * the whole prompt unplannable, because a guessed plan is worse than a clear refusal.
+ */
+export const rulesPlanner: Planner = {
+	name: "rules",
+	async plan(prompt) {
+		const text = normalisePrompt(prompt);
+		const clauses = readClauses(splitSegments(text));
+		return { goal: text, steps: toSteps(clauses) };
+	},
+};
+
+function readClauses(segments: readonly Segment[]): Clause[] {
+	const clauses: Clause[] = [];
+	let index = 0;
+	while (index < segments.length) {
+		const context = contextFor(clauses);
+		const taken = matchShortest(segments, index, context);
+		if (taken) {
+			clauses.push(taken.clause);
+			index = taken.next;
+			continue;
+		}
+		// An unmatched fragment after a title is part of that title: "buy milk and eggs".
+		const previous = clauses.at(-1);
+		const segment = segments[index];
+		if (previous?.call.takesTitle && segment) {
+			const merged = `${previous.text}${segment.separator}${segment.text}`;
+			const call = matchRule(merged, contextFor(clauses.slice(0, -1)));
+			if (call) {
+				clauses[clauses.length - 1] = { text: merged, call };
+				index += 1;
+				continue;
+			}
+		}
+		throw unplannable(segment?.text ?? text(segments));
+	}
+	if (clauses.length === 0) throw unplannable(text(segments));
+	return clauses;
+}
+
+/** The shortest run of segments from `start` that some rule reads ("the sum of 2 and 3"). */
+function matchShortest(segments: readonly Segment[], start: number, context: RuleContext) {
+	let joined = "";
+	for (let end = start; end < segments.length; end += 1) {
+		const segment = segments[end];
+		if (!segment) break;
+		joined = end === start ? segment.text : `${joined}${segment.separator}${segment.text}`;
+		const call = matchRule(joined, context);
+		if (call) return { clause: { text: joined, call }, next: end + 1 };
+	}
+	return undefined;
+}
+
+function matchRule(clause: string, context: RuleContext): PlannedCall | undefined {
+	for (const rule of RULES) {
+		const call = rule.match(clause, context);
+		if (call) return call;
+	}
+	return undefined;
+}
+
+function contextFor(clauses: readonly Clause[]): RuleContext {
+	const index = clauses.findLastIndex((clause) => clause.call.tool === "calculator");
+	return { previousResultStep: index === -1 ? null : index + 1 };
+}
+
+function toSteps(clauses: readonly Clause[]): Step[] {
+	let previousTodoStep: number | null = null;
+	return clauses.map((clause, index): Step => {
+		const stepNumber = index + 1;
+		const dependsOn: number[] = [];
+		if (clause.call.tool.startsWith("todo.")) {
+			// Todo calls touch one shared list, so they keep the order the user wrote them in.
+			if (previousTodoStep !== null) dependsOn.push(previousTodoStep);
+			previousTodoStep = stepNumber;
+		}
+		return {
+			step_number: stepNumber,
+			tool: clause.call.tool,
+			input: clause.call.input,
+			reasoning: `${clause.call.reasoning} (from "${clause.text}")`,
+			depends_on: dependsOn,
+		};
+	});
+}
+
+function text(segments: readonly Segment[]): string {
+	return segments.map((segment) => `${segment.separator}${segment.text}`).join("");
+}
+
+function unplannable(clause: string): AppError {
+	return new AppError(
+		"unplannable_prompt",
+		clause === ""
+			? "The prompt has nothing to plan"
+			: `No rule understands "${clause}". Rephrase it, or configure an LLM planner.`,
+		{ clause, examples: EXAMPLES },
+	);
+}

@@ -1,0 +1,62 @@
+import type { Json } from "../json";
+import { resolveRefs, UnresolvedRefError } from "../plan/refs";
+import { fail, type Tool, type ToolContext, ToolError, type ToolResult } from "../tools/types";
+
+export interface PreparedInput {
+	/** The input with references replaced by recorded outputs, as logged on step_started. */
+	input: Json;
+	/** Set when the resolved input is unusable; the attempt then fails without running the tool. */
+	failure?: ToolResult;
+}
+
+/** Resolves references against the outputs recorded so far. */
+export function prepareInput(raw: Json, outputs: ReadonlyMap<number, Json>): PreparedInput {
+	try {
+		return { input: resolveRefs(raw, outputs) };
+	} catch (error) {
+		if (!(error instanceof UnresolvedRefError)) throw error;
+		return { input: raw, failure: fail("unresolved_reference", error.message) };
+	}
+}
+
+/**
+ * Runs one attempt of a tool: checks the resolved input against the tool's schema, then races the
+ * tool against its timeout. A timeout or an unexpected throw is transient; a ToolError says itself.
+ */
+export async function executeStep(
+	tool: Tool,
+	input: Json,
+	ctx: Omit<ToolContext, "signal">,
+	timeoutMs: number,
+): Promise<ToolResult> {
+	const parsed = tool.input.safeParse(input);
+	if (!parsed.success) {
+		const detail = parsed.error.issues
+			.map((issue) => `${issue.path.join(".") || "input"}: ${issue.message}`)
+			.join("; ");
+		return fail("invalid_input", `Input for '${tool.name}' is invalid: ${detail}`);
+	}
+	const controller = new AbortController();
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const timeout = new Promise<ToolResult>((resolve) => {
+		timer = setTimeout(() => {
+			controller.abort(new Error("timeout"));
+			resolve(fail("timeout", `'${tool.name}' did not finish within ${timeoutMs} ms`, true));
+		}, timeoutMs);
+	});
+	try {
+		// Deferred through then(), so a tool that throws synchronously still becomes a failure.
+		const run = Promise.resolve().then(() =>
+			tool.execute(parsed.data, { ...ctx, signal: controller.signal }),
+		);
+		return await Promise.race([run.catch(toFailure), timeout]);
+	} finally {
+		if (timer !== undefined) clearTimeout(timer);
+	}
+}
+
+function toFailure(error: unknown): ToolResult {
+	if (error instanceof ToolError) return fail(error.code, error.message, error.retryable);
+	const message = error instanceof Error ? error.message : String(error);
+	return fail("tool_error", message, true);
+}

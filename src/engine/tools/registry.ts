@@ -1,0 +1,53 @@
+import { z } from "zod";
+import { calculatorTool } from "./calculator";
+import { chaosTool } from "./chaos";
+import { todoTools } from "./todo";
+import type { Tool } from "./types";
+
+export interface ToolDescription {
+	name: string;
+	description: string;
+	mutates: boolean;
+	input_schema: Record<string, unknown>;
+}
+
+/** The tools a deployment offers, by name, with their JSON Schemas derived from zod once. */
+export class ToolRegistry {
+	private readonly tools: ReadonlyMap<string, Tool>;
+	private described?: ToolDescription[];
+
+	constructor(tools: readonly Tool[]) {
+		this.tools = new Map(tools.map((tool) => [tool.name, tool]));
+	}
+
+	get(name: string): Tool | undefined {
+		return this.tools.get(name);
+	}
+
+	names(): string[] {
+		return [...this.tools.keys()];
+	}
+
+	describe(): ToolDescription[] {
+		this.described ??= [...this.tools.values()].map((tool) => ({
+			name: tool.name,
+			description: tool.description,
+			mutates: tool.mutates,
+			input_schema: z.toJSONSchema(tool.input, { io: "input" }) as Record<string, unknown>,
+		}));
+		return this.described;
+	}
+}
+
+export interface RegistryOptions {
+	/** Fault-injection tools exist only outside production. */
+	includeDevTools: boolean;
+}
+
+const productionRegistry = new ToolRegistry([calculatorTool, ...todoTools]);
+const developmentRegistry = new ToolRegistry([calculatorTool, ...todoTools, chaosTool]);
+
+/** Returns the shared registry for an environment; both are built once per isolate. */
+export function toolRegistry({ includeDevTools }: RegistryOptions): ToolRegistry {
+	return includeDevTools ? developmentRegistry : productionRegistry;
+}

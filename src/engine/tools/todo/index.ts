@@ -1,0 +1,77 @@
+import { z } from "zod";
+import type { Json } from "../../json";
+import { defineTool, fail, succeed, type Tool, type ToolResult } from "../types";
+import type { TodoOutcome, TodoRef } from "./port";
+
+const Title = z.string().trim().min(1).max(200).describe("The todo's title");
+// One object with two optional keys rather than a union, so a `$ref` in either key is checked
+// by path like any other field.
+const TodoRefInput = z
+	.object({
+		id: z.string().min(1).max(64).optional().describe("The todo's id"),
+		title: Title.optional(),
+	})
+	.strict()
+	.refine((ref) => (ref.id === undefined) !== (ref.title === undefined), {
+		message: "Give exactly one of id or title",
+	})
+	.transform(
+		(ref): TodoRef => (ref.id !== undefined ? { id: ref.id } : { title: ref.title ?? "" }),
+	);
+
+function fromOutcome<T extends Json>(outcome: TodoOutcome<T>): ToolResult {
+	return outcome.ok ? succeed(outcome.value) : fail(outcome.code, outcome.message);
+}
+
+const add = defineTool({
+	name: "todo.add",
+	description: "Adds a todo for the tenant and returns it.",
+	input: z.object({ title: Title }).strict(),
+	mutates: true,
+	async execute({ title }, ctx) {
+		return fromOutcome(await ctx.services.todos.add(title, ctx.idempotencyKey));
+	},
+});
+
+const list = defineTool({
+	name: "todo.list",
+	description: "Lists the tenant's todos, oldest first: all of them, or only open or done ones.",
+	input: z.object({ status: z.enum(["all", "open", "done"]).default("all") }).strict(),
+	mutates: false,
+	async execute({ status }, ctx) {
+		const outcome = await ctx.services.todos.list(status);
+		return outcome.ok ? succeed({ todos: outcome.value }) : fromOutcome(outcome);
+	},
+});
+
+const get = defineTool({
+	name: "todo.get",
+	description: "Returns one todo, named by id or by title.",
+	input: TodoRefInput,
+	mutates: false,
+	async execute(ref, ctx) {
+		return fromOutcome(await ctx.services.todos.get(ref));
+	},
+});
+
+const complete = defineTool({
+	name: "todo.complete",
+	description: "Marks one todo, named by id or by title, as done.",
+	input: TodoRefInput,
+	mutates: true,
+	async execute(ref, ctx) {
+		return fromOutcome(await ctx.services.todos.complete(ref, ctx.idempotencyKey));
+	},
+});
+
+const remove = defineTool({
+	name: "todo.delete",
+	description: "Deletes one todo, named by id or by title, and returns what was deleted.",
+	input: TodoRefInput,
+	mutates: true,
+	async execute(ref, ctx) {
+		return fromOutcome(await ctx.services.todos.delete(ref, ctx.idempotencyKey));
+	},
+});
+
+export const todoTools: readonly Tool[] = [add, list, get, complete, remove];

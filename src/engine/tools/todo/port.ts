@@ -1,0 +1,31 @@
+/** A todo as stored and returned by every todo tool. A type alias, so it is assignable to Json. */
+export type Todo = {
+	id: string;
+	title: string;
+	done: boolean;
+	created_at: string;
+	completed_at: string | null;
+};
+
+export type TodoStatusFilter = "all" | "open" | "done";
+
+/** Which todo a call means: an exact id, or a title to match. */
+export type TodoRef = { id: string } | { title: string };
+
+export type TodoOutcome<T> =
+	| { ok: true; value: T }
+	| { ok: false; code: TodoErrorCode; message: string };
+
+export type TodoErrorCode = "todo_not_found" | "todo_ambiguous" | "invalid_todo";
+
+/**
+ * What the todo tools need from storage. The per-tenant TodoStore Durable Object implements it;
+ * mutations carry the step's idempotency key so a repeated delivery applies once.
+ */
+export interface TodoPort {
+	add(title: string, idempotencyKey: string): Promise<TodoOutcome<Todo>>;
+	list(status: TodoStatusFilter): Promise<TodoOutcome<Todo[]>>;
+	get(ref: TodoRef): Promise<TodoOutcome<Todo>>;
+	complete(ref: TodoRef, idempotencyKey: string): Promise<TodoOutcome<Todo>>;
+	delete(ref: TodoRef, idempotencyKey: string): Promise<TodoOutcome<Todo>>;
+}

@@ -1,0 +1,64 @@
+import type { z } from "zod";
+import type { Json } from "../json";
+import type { RetryPolicy } from "../run/retry-policy";
+import type { TodoPort } from "./todo/port";
+
+/** Platform services a tool may call. The Durable Object adapters provide them. */
+export interface ToolServices {
+	todos: TodoPort;
+}
+
+export interface ToolContext {
+	runId: string;
+	tenant: string;
+	stepNumber: number;
+	attempt: number;
+	/** Stable across attempts of one step, so a repeated delivery of a mutation applies once. */
+	idempotencyKey: string;
+	signal: AbortSignal;
+	services: ToolServices;
+}
+
+export interface ToolFailure {
+	code: string;
+	message: string;
+	/** A transient fault is retried; a deterministic one (division by zero) fails at once. */
+	retryable: boolean;
+}
+
+export type ToolResult = { success: true; output: Json } | { success: false; error: ToolFailure };
+
+export interface Tool<S extends z.ZodType = z.ZodType> {
+	name: string;
+	description: string;
+	input: S;
+	/** True when executing the tool changes state outside the run. */
+	mutates: boolean;
+	retry?: Partial<RetryPolicy>;
+	// Method syntax keeps registries of differently-typed tools assignable to Tool.
+	execute(input: z.output<S>, ctx: ToolContext): Promise<ToolResult>;
+}
+
+/** Thrown inside a tool to fail the step with a code; anything else thrown counts as transient. */
+export class ToolError extends Error {
+	constructor(
+		readonly code: string,
+		message: string,
+		readonly retryable = false,
+	) {
+		super(message);
+	}
+}
+
+/** Identity helper that checks a tool against its own schema's types. */
+export function defineTool<S extends z.ZodType>(tool: Tool<S>): Tool {
+	return tool as unknown as Tool;
+}
+
+export function succeed(output: Json): ToolResult {
+	return { success: true, output };
+}
+
+export function fail(code: string, message: string, retryable = false): ToolResult {
+	return { success: false, error: { code, message, retryable } };
+}

@@ -1,0 +1,10 @@
+import type { Logger } from "../engine/log";
+
+/** Hono's type parameters for this app: the Worker's bindings and per-request variables. */
+export interface AppEnv {
+	Bindings: Env;
+	Variables: {
+		requestId: string;
+		logger: Logger;
+	};
+}

@@ -1,0 +1,35 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import { AppError } from "../engine/errors";
+import type { AppEnv } from "./app-env";
+import { handleError } from "./errors";
+import { requestContext } from "./middleware/request-context";
+import { health } from "./routes/health";
+import { runs } from "./routes/runs";
+import { tools } from "./routes/tools";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** The HTTP API: one sub-app per resource, one error handler, one JSON error shape. */
+export function createApp() {
+	const app = new Hono<AppEnv>();
+	app.use(requestId({ headerName: "X-Request-Id" }));
+	app.use(requestContext);
+	app.use(
+		bodyLimit({
+			maxSize: MAX_BODY_BYTES,
+			onError: () => {
+				throw new AppError("payload_too_large", `The body is larger than ${MAX_BODY_BYTES} bytes`);
+			},
+		}),
+	);
+	app.route("/runs", runs);
+	app.route("/tools", tools);
+	app.route("/health", health);
+	app.notFound((c) => {
+		throw new AppError("route_not_found", `No route for ${c.req.method} ${c.req.path}`);
+	});
+	app.onError(handleError);
+	return app;
+}

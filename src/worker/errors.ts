@@ -1,0 +1,53 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { AppError, type ErrorCode } from "../engine/errors";
+import type { AppEnv } from "./app-env";
+
+/** The one table from error code to HTTP status. */
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+	invalid_request: 400,
+	invalid_plan: 400,
+	unplannable_prompt: 422,
+	run_not_found: 404,
+	route_not_found: 404,
+	method_not_allowed: 405,
+	payload_too_large: 413,
+	unsupported_media_type: 415,
+	internal_error: 500,
+};
+
+export interface ErrorBody {
+	error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
+	const body: ErrorBody = { error: { code: error.code, message: error.message } };
+	if (error.details !== undefined) body.error.details = error.details;
+	return c.json(body, STATUS[error.code]);
+}
+
+/**
+ * The app's onError: known errors become their JSON shape; anything else is a bug, logged with
+ * its stack and answered with a generic 500 that leaks nothing.
+ */
+export function handleError(error: Error, c: Context<AppEnv>): Response {
+	if (error instanceof AppError) return errorResponse(c, error);
+	if (error instanceof HTTPException && error.status < 500) {
+		// Hono raises these for malformed JSON bodies, before any validator sees them.
+		return errorResponse(c, new AppError("invalid_request", error.message));
+	}
+	c.var.logger.error("unhandled error", { error: error.message, stack: error.stack });
+	return errorResponse(c, new AppError("internal_error", "Internal error"));
+}
+
+/** A route for the paths we serve, under a method we don't. */
+export function methodNotAllowed(allowed: readonly string[]) {
+	return (c: Context<AppEnv>) => {
+		c.header("Allow", allowed.join(", "));
+		throw new AppError(
+			"method_not_allowed",
+			`${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(" or ")}`,
+		);
+	};
+}
