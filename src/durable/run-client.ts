@@ -7,6 +7,7 @@ export interface RunClient {
 	create(init: RunInit): Promise<RunView>;
 	view(): Promise<RunView | null>;
 	events(afterSeq?: number, limit?: number): Promise<RunEvent[]>;
+	nextEvent(afterSeq: number, timeoutMs?: number): Promise<RunEvent | null>;
 }
 
 /**

@@ -43,6 +43,8 @@ export interface RunInit {
 }
 
 const WATCHDOG_MARGIN_MS = 5_000;
+/** Retries due sooner than this are waited for in the alarm; later ones get an alarm of their own. */
+const IN_PROCESS_WAIT_MS = 1_000;
 const ARCHIVE_RETRY_MAX_MS = 60_000;
 
 export class RunObject extends DurableObject<Env> {
@@ -52,6 +54,8 @@ export class RunObject extends DurableObject<Env> {
 	private readonly inflight = new Map<number, Promise<void>>();
 	private archiveFailures = 0;
 	private logger: Logger;
+	private alarmRun: Promise<void> | undefined;
+	private readonly listeners = new Set<(event: RunEvent) => void>();
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -81,7 +85,33 @@ export class RunObject extends DurableObject<Env> {
 		return [...this.log.read(afterSeq, limit)];
 	}
 
+	/** The first event after `afterSeq`, waiting up to `timeoutMs` for it; null on timeout. */
+	async nextEvent(afterSeq: number, timeoutMs = 30_000): Promise<RunEvent | null> {
+		const [recorded] = this.log.read(afterSeq, 1);
+		if (recorded) return recorded;
+		return new Promise((resolve) => {
+			const listener = (event: RunEvent) => {
+				clearTimeout(timer);
+				this.listeners.delete(listener);
+				resolve(event);
+			};
+			const timer = setTimeout(() => {
+				this.listeners.delete(listener);
+				resolve(null);
+			}, timeoutMs);
+			this.listeners.add(listener);
+		});
+	}
+
 	override async alarm(): Promise<void> {
+		// Alarms never overlap, but a direct call (runDurableObjectAlarm in tests) joins a running one.
+		this.alarmRun ??= this.runAlarm().finally(() => {
+			this.alarmRun = undefined;
+		});
+		await this.alarmRun;
+	}
+
+	private async runAlarm(): Promise<void> {
 		if (!this.state) return;
 		if (!isTerminal(this.state)) await this.drive();
 		if (isTerminal(this.current())) await this.archive();
@@ -98,12 +128,17 @@ export class RunObject extends DurableObject<Env> {
 			for (const event of actions.events) this.append(event);
 			if (isTerminal(this.current())) return;
 			for (const step of actions.start) this.launch(step);
-			if (this.inflight.size === 0) {
+			const waitMs = actions.wakeAt === null ? null : actions.wakeAt - Date.now();
+			if (this.inflight.size === 0 && (waitMs === null || waitMs > IN_PROCESS_WAIT_MS)) {
 				if (actions.wakeAt !== null) await this.ctx.storage.setAlarm(actions.wakeAt);
 				return;
 			}
-			await this.ctx.storage.setAlarm(Date.now() + this.longestTimeout() + WATCHDOG_MARGIN_MS);
-			await raceUntil([...this.inflight.values()], actions.wakeAt);
+			// Taken before the next await: a step that settles meanwhile leaves `inflight`, and racing
+			// an empty list would never resolve.
+			const running = [...this.inflight.values()];
+			const watchdog = this.longestTimeout() + (waitMs ?? 0) + WATCHDOG_MARGIN_MS;
+			await this.ctx.storage.setAlarm(Date.now() + watchdog);
+			await raceUntil(running, actions.wakeAt);
 		}
 	}
 
@@ -162,6 +197,7 @@ export class RunObject extends DurableObject<Env> {
 	private append(data: RunEventData): void {
 		const event = this.log.append(data, new Date().toISOString());
 		this.state = applyEvent(this.state, event);
+		for (const listener of this.listeners) listener(event);
 		this.logger.info(data.type, { seq: event.seq, ...("step" in data ? { step: data.step } : {}) });
 	}
 

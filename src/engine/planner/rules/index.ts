@@ -26,6 +26,8 @@ const EXAMPLES = [
 	"compute 2+2 then multiply the result by 10",
 ];
 
+const TITLE_JOINER = /^\s*(?:,\s*)?(?:and\s+)?$/i;
+
 interface Clause {
 	text: string;
 	call: PlannedCall;
@@ -57,10 +59,11 @@ function readClauses(segments: readonly Segment[]): Clause[] {
 			index = taken.next;
 			continue;
 		}
-		// An unmatched fragment after a title is part of that title: "buy milk and eggs".
+		// An unmatched fragment joined by "and" or a comma to a title is part of that title:
+		// "buy milk and eggs". After "then" or a full stop it is a new instruction.
 		const previous = clauses.at(-1);
 		const segment = segments[index];
-		if (previous?.call.takesTitle && segment) {
+		if (previous?.call.takesTitle && segment && TITLE_JOINER.test(segment.separator)) {
 			const merged = `${previous.text}${segment.separator}${segment.text}`;
 			const call = matchRule(merged, contextFor(clauses.slice(0, -1)));
 			if (call) {

@@ -1,8 +1,8 @@
 import type { PlannedCall, Rule } from "./rule";
 import { cleanTitle } from "./text";
 
-const ITEM = String.raw`(?:todo|to-do|task|item|reminder)`;
-const ITEMS = String.raw`(?:todos|to-dos|tasks|items|reminders|todo list|to-do list|task list|list)`;
+const ITEM = "(?:todo|to-do|task|item|reminder)";
+const ITEMS = "(?:todos|to-dos|tasks|items|reminders|todo list|to-do list|task list|list)";
 
 function titled(tool: string, reasoning: string, raw: string | undefined): PlannedCall | undefined {
 	const title = cleanTitle(raw ?? "");

@@ -1,0 +1,87 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { followEvents, postJson, settle, stubFor } from "./fixtures/runs";
+
+async function create(prompt: string): Promise<string> {
+	const res = await postJson("/runs", { prompt });
+	return ((await res.json()) as { run_id: string }).run_id;
+}
+
+describe("D1 archive", () => {
+	it("writes a finished run and its steps", async () => {
+		const runId = await create("calculate 6*7 and add a todo to archive me");
+		const run = await settle(runId);
+		const row = await env.DB.prepare("SELECT * FROM runs WHERE run_id = ?").bind(runId).first();
+		expect(row).toMatchObject({
+			run_id: runId,
+			tenant: "default",
+			status: "completed",
+			planner: "rules",
+			step_count: 2,
+			result: JSON.stringify(run.result),
+			error_code: null,
+			created_at: run.created_at,
+			completed_at: run.completed_at,
+		});
+		const { results } = await env.DB.prepare(
+			"SELECT step_number, tool, status, attempts, output FROM steps WHERE run_id = ? ORDER BY step_number",
+		)
+			.bind(runId)
+			.all();
+		expect(results).toEqual([
+			{ step_number: 1, tool: "calculator", status: "succeeded", attempts: 1, output: "42" },
+			{
+				step_number: 2,
+				tool: "todo.add",
+				status: "succeeded",
+				attempts: 1,
+				output: expect.stringContaining('"title":"archive me"'),
+			},
+		]);
+	});
+
+	it("archives failures with their error", async () => {
+		const runId = await create("calculate 2 ^ 9999");
+		await settle(runId);
+		const row = await env.DB.prepare(
+			"SELECT status, error_code, error_message FROM runs WHERE run_id = ?",
+		)
+			.bind(runId)
+			.first();
+		expect(row).toEqual({
+			status: "failed",
+			error_code: "math_error",
+			error_message: "Result is not a finite number",
+		});
+	});
+
+	it("keeps retrying from the alarm while D1 refuses the write (an outbox)", async () => {
+		await env.DB.exec("ALTER TABLE steps RENAME TO steps_offline");
+		try {
+			const runId = await create("calculate 1+1");
+			await followEvents(runId);
+			await runInDurableObject(stubFor(runId), (instance) => instance.alarm());
+			const missing = await env.DB.prepare("SELECT count(*) AS n FROM runs WHERE run_id = ?")
+				.bind(runId)
+				.first();
+			expect(missing).toEqual({ n: 0 });
+			// The failed write left an alarm behind to try again.
+			const retryAt = await runInDurableObject(stubFor(runId), (_, state) =>
+				state.storage.getAlarm(),
+			);
+			expect(retryAt).toBeGreaterThan(Date.now());
+
+			await env.DB.exec("ALTER TABLE steps_offline RENAME TO steps");
+			await runInDurableObject(stubFor(runId), (instance) => instance.alarm());
+			const row = await env.DB.prepare("SELECT status FROM runs WHERE run_id = ?")
+				.bind(runId)
+				.first();
+			expect(row).toEqual({ status: "completed" });
+			expect(
+				await runInDurableObject(stubFor(runId), (_, state) => state.storage.getAlarm()),
+			).toBeNull();
+		} finally {
+			await env.DB.exec("ALTER TABLE steps_offline RENAME TO steps").catch(() => undefined);
+		}
+	});
+});
