@@ -23,3 +23,11 @@ export function loggerFor(env: Env, fields: Record<string, unknown> = {}): Logge
 export function plannerFor(_env: Env): Planner {
 	return rulesPlanner;
 }
+
+const DAY_MS = 86_400_000;
+
+/** How long a finished run's object keeps its storage after archiving (RUN_RETENTION_DAYS). */
+export function retentionMs(env: Env): number {
+	const days = Number(env.RUN_RETENTION_DAYS);
+	return Number.isFinite(days) && days >= 0 ? days * DAY_MS : 7 * DAY_MS;
+}

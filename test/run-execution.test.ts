@@ -2,7 +2,7 @@ import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Step } from "../src/engine/plan/model";
 import type { RunEvent } from "../src/engine/run/events";
-import { clientFor, followEvents, settle, startPlan, stubFor } from "./fixtures/runs";
+import { clientFor, eventsOf, followEvents, settle, startPlan, stubFor } from "./fixtures/runs";
 
 function step(
 	step_number: number,
@@ -36,7 +36,7 @@ describe("run execution", () => {
 			],
 		});
 		await settle(runId);
-		const events = await clientFor(runId).events();
+		const events = await eventsOf(runId);
 		const lastStart = Math.max(
 			...seqOf(events, "step_started", 1),
 			...seqOf(events, "step_started", 2),
@@ -71,7 +71,7 @@ describe("run execution", () => {
 		expect(run.status).toBe("completed");
 		expect(run.result).toBe("ok");
 		expect(run.execution_log[0]?.attempts).toBe(3);
-		const events = await clientFor(runId).events();
+		const events = await eventsOf(runId);
 		const retries = events.filter((event) => event.data.type === "step_retry_scheduled");
 		expect(retries.map((event) => event.data)).toEqual([
 			expect.objectContaining({
@@ -124,7 +124,7 @@ describe("run execution", () => {
 		);
 		const run = await settle(runId);
 		expect(run).toMatchObject({ status: "completed", execution_log: [{ attempts: 2 }] });
-		const events = await clientFor(runId).events();
+		const events = await eventsOf(runId);
 		expect(events.find((event) => event.data.type === "step_retry_scheduled")?.data).toMatchObject({
 			error: { code: "timeout", message: "'chaos' did not finish within 50 ms" },
 		});
@@ -196,7 +196,7 @@ describe("run execution", () => {
 		expect(await runDurableObjectAlarm(stubFor(runId))).toBe(true);
 		const run = await settle(runId);
 		expect(run.status).toBe("completed");
-		const events = await clientFor(runId).events();
+		const events = await eventsOf(runId);
 		expect(seqOf(events, "step_started", 1)).toHaveLength(1);
 		expect(seqOf(events, "step_started", 2)).toHaveLength(2);
 		expect(events.find((event) => event.data.type === "step_retry_scheduled")?.data).toMatchObject({
@@ -219,7 +219,7 @@ describe("run execution", () => {
 			steps: [step(1, "calculator", { expression: "1+1" })],
 		});
 		await settle(runId);
-		const events = await clientFor(runId).events();
+		const events = await eventsOf(runId);
 		expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
 		expect(events.map((event) => event.data.type)).toEqual([
 			"run_created",

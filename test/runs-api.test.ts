@@ -151,7 +151,7 @@ describe("runs API", () => {
 		expect(await missing.json()).toMatchObject({ error: { code: "route_not_found" } });
 		const wrong = await api("/runs", { method: "PUT" });
 		expect(wrong.status).toBe(405);
-		expect(wrong.headers.get("allow")).toBe("POST");
+		expect(wrong.headers.get("allow")).toBe("GET, POST");
 		expect(await wrong.json()).toMatchObject({ error: { code: "method_not_allowed" } });
 		expect((await api("/health", { method: "DELETE" })).status).toBe(405);
 	});

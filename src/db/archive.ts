@@ -1,13 +1,27 @@
 import { eq } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import type { RunEvent } from "../engine/run/events";
 import type { RunState } from "../engine/run/state";
-import { runs, steps } from "./schema";
+import { runEvents, runs, steps } from "./schema";
+
+// D1 binds at most 100 parameters per statement; an event row takes 5.
+const EVENTS_PER_STATEMENT = 20;
+
+export interface ArchiveOptions {
+	/** The full log, written with the final state; omitted for the row written at start. */
+	events?: readonly RunEvent[];
+	archivedAt?: string;
+}
 
 /**
- * Writes a finished run and its steps in one D1 batch, which D1 applies as one transaction.
- * Upserting makes a repeated write (the outbox retrying after a lost acknowledgement) harmless.
+ * Writes the run's row and its steps, and when finishing its event log, in one D1 batch (one
+ * transaction). Every statement is an upsert or a replace, so repeating a write is harmless.
  */
-export async function archiveRun(db: DrizzleD1Database, state: RunState, archivedAt: string) {
+export async function writeRun(
+	db: DrizzleD1Database,
+	state: RunState,
+	options: ArchiveOptions = {},
+) {
 	const row = {
 		runId: state.run_id,
 		tenant: state.tenant,
@@ -25,7 +39,7 @@ export async function archiveRun(db: DrizzleD1Database, state: RunState, archive
 		durationMs: state.completed_at
 			? Date.parse(state.completed_at) - Date.parse(state.created_at)
 			: null,
-		archivedAt,
+		archivedAt: options.archivedAt ?? null,
 	};
 	const { runId: _runId, ...update } = row;
 	const stepRows = state.execution_log.map((step) => ({
@@ -42,10 +56,23 @@ export async function archiveRun(db: DrizzleD1Database, state: RunState, archive
 		completedAt: step.completed_at,
 		durationMs: step.duration_ms,
 	}));
-	// One statement per step: D1 binds at most 100 parameters per statement.
+	const eventRows = (options.events ?? []).map((event) => ({
+		runId: state.run_id,
+		seq: event.seq,
+		type: event.data.type,
+		at: event.at,
+		data: JSON.stringify(event.data),
+	}));
+	const eventBatches = [];
+	for (let start = 0; start < eventRows.length; start += EVENTS_PER_STATEMENT) {
+		const chunk = eventRows.slice(start, start + EVENTS_PER_STATEMENT);
+		eventBatches.push(db.insert(runEvents).values(chunk).onConflictDoNothing());
+	}
+	// One statement per step: a step row takes 12 parameters.
 	await db.batch([
 		db.insert(runs).values(row).onConflictDoUpdate({ target: runs.runId, set: update }),
 		db.delete(steps).where(eq(steps.runId, state.run_id)),
 		...stepRows.map((step) => db.insert(steps).values(step)),
+		...eventBatches,
 	]);
 }

@@ -1,6 +1,9 @@
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
-/** One row per finished run. JSON columns hold text so `json_extract` works in ad-hoc SQL. */
+/**
+ * One row per run, written when the run starts and rewritten when it finishes. JSON columns hold
+ * text so `json_extract` works in ad-hoc SQL.
+ */
 export const runs = sqliteTable(
 	"runs",
 	{
@@ -18,15 +21,16 @@ export const runs = sqliteTable(
 		startedAt: text("started_at"),
 		completedAt: text("completed_at"),
 		durationMs: integer("duration_ms"),
-		archivedAt: text("archived_at").notNull(),
+		/** Null while the run is live; set once its final state and events are written. */
+		archivedAt: text("archived_at"),
 	},
 	(table) => [
 		index("runs_tenant_created_idx").on(table.tenant, table.createdAt),
-		index("runs_status_created_idx").on(table.status, table.createdAt),
+		index("runs_tenant_status_created_idx").on(table.tenant, table.status, table.createdAt),
 	],
 );
 
-/** One row per step of an archived run, keyed by run and step number. */
+/** One row per step of a run, keyed by run and step number. */
 export const steps = sqliteTable(
 	"steps",
 	{
@@ -47,6 +51,25 @@ export const steps = sqliteTable(
 	},
 	(table) => [
 		primaryKey({ columns: [table.runId, table.stepNumber] }),
-		index("steps_tool_idx").on(table.tool),
+		index("steps_tool_run_idx").on(table.tool, table.runId),
+	],
+);
+
+/** The run's event log, copied when the run finishes, so history outlives the Durable Object. */
+export const runEvents = sqliteTable(
+	"run_events",
+	{
+		runId: text("run_id")
+			.notNull()
+			.references(() => runs.runId, { onDelete: "cascade" }),
+		seq: integer("seq").notNull(),
+		type: text("type").notNull(),
+		at: text("at").notNull(),
+		/** The whole event payload, `type` included, exactly as the object logged it. */
+		data: text("data").notNull(),
+	},
+	(table) => [
+		primaryKey({ columns: [table.runId, table.seq] }),
+		index("run_events_type_idx").on(table.type),
 	],
 );

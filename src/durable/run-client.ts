@@ -6,7 +6,7 @@ import type { RunInit } from "./run-object";
 export interface RunClient {
 	create(init: RunInit): Promise<RunView>;
 	view(): Promise<RunView | null>;
-	events(afterSeq?: number, limit?: number): Promise<RunEvent[]>;
+	events(afterSeq?: number, limit?: number): Promise<RunEvent[] | null>;
 	nextEvent(afterSeq: number, timeoutMs?: number): Promise<RunEvent | null>;
 }
 

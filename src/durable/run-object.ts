@@ -5,6 +5,10 @@
  * Every transition is appended before anything depends on it, so after an eviction or a crash the
  * object resumes from the last recorded event and never runs a succeeded step again.
  *
+ * Lifecycle: the run's D1 row is written when it starts and rewritten, with the whole log, when it
+ * finishes (retried until it lands). After the retention period the object deletes its storage,
+ * and the Worker serves the run from D1 instead.
+ *
  * Concurrency: alarms never overlap. Within one alarm every ready step runs at once; each result
  * is appended the moment it lands, then newly ready steps start in the same alarm. A step recorded
  * as running that this instance is not running died with a previous instance: its attempt counts
@@ -13,8 +17,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
-import { loggerFor, registryFor } from "../config";
-import { archiveRun } from "../db/archive";
+import { loggerFor, registryFor, retentionMs } from "../config";
+import { writeRun } from "../db/archive";
 import type { Logger } from "../engine/log";
 import type { Plan, RunPolicy } from "../engine/plan/model";
 import type { RunEvent, RunEventData } from "../engine/run/events";
@@ -48,13 +52,14 @@ const IN_PROCESS_WAIT_MS = 1_000;
 const ARCHIVE_RETRY_MAX_MS = 60_000;
 
 export class RunObject extends DurableObject<Env> {
-	private readonly log: EventLog;
+	private log: EventLog;
 	private readonly registry;
 	private state: RunState | undefined;
 	private readonly inflight = new Map<number, Promise<void>>();
 	private archiveFailures = 0;
 	private logger: Logger;
 	private alarmRun: Promise<void> | undefined;
+	private startRowWrite: Promise<void> | undefined;
 	private readonly listeners = new Set<(event: RunEvent) => void>();
 
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -81,8 +86,9 @@ export class RunObject extends DurableObject<Env> {
 		return this.state ? toRunView(this.state) : null;
 	}
 
-	async events(afterSeq = 0, limit = 1_000): Promise<RunEvent[]> {
-		return [...this.log.read(afterSeq, limit)];
+	/** Events after `afterSeq`, oldest first; null for an object that holds no run. */
+	async events(afterSeq = 0, limit = 1_000): Promise<RunEvent[] | null> {
+		return this.state ? [...this.log.read(afterSeq, limit)] : null;
 	}
 
 	/** The first event after `afterSeq`, waiting up to `timeoutMs` for it; null on timeout. */
@@ -114,11 +120,22 @@ export class RunObject extends DurableObject<Env> {
 	private async runAlarm(): Promise<void> {
 		if (!this.state) return;
 		if (!isTerminal(this.state)) await this.drive();
-		if (isTerminal(this.current())) await this.archive();
+		if (!isTerminal(this.current())) return;
+		const archivedAt = this.ctx.storage.kv.get<string>("archived_at");
+		if (!archivedAt) await this.archive();
+		else await this.purgeIfDue(archivedAt);
 	}
 
 	private async drive(): Promise<void> {
-		if (this.current().status === "pending") this.append({ type: "run_started" });
+		if (this.current().status === "pending") {
+			this.append({ type: "run_started" });
+			// Listed while live; not awaited, so D1 stays off the path to the first step.
+			this.startRowWrite = writeRun(drizzle(this.env.DB), this.current()).catch((error) => {
+				this.logger.warn("start row write failed; the final archive will write it", {
+					error: String(error),
+				});
+			});
+		}
 		for (const step of interruptedSteps(this.current(), new Set(this.inflight.keys()))) {
 			const result: ToolResult = { success: false, error: INTERRUPTED };
 			this.settle(step.step_number, step.attempts, result);
@@ -176,15 +193,16 @@ export class RunObject extends DurableObject<Env> {
 		this.append(settleAttempt(stepNumber, attempt, result, policy, Date.now(), Math.random));
 	}
 
-	/** Writes the finished run to D1; on failure the alarm retries with backoff (an outbox). */
+	/** Writes the finished run and its log to D1; on failure the alarm retries (an outbox). */
 	private async archive(): Promise<void> {
-		if (this.ctx.storage.kv.get<string>("archived_at")) return;
+		await this.startRowWrite;
 		const archivedAt = new Date().toISOString();
 		try {
-			await archiveRun(drizzle(this.env.DB), this.current(), archivedAt);
+			const events = [...this.log.read()];
+			await writeRun(drizzle(this.env.DB), this.current(), { events, archivedAt });
 			this.ctx.storage.kv.put("archived_at", archivedAt);
 			this.archiveFailures = 0;
-			await this.ctx.storage.deleteAlarm();
+			await this.ctx.storage.setAlarm(Date.parse(archivedAt) + retentionMs(this.env));
 			this.logger.info("run archived");
 		} catch (error) {
 			this.archiveFailures += 1;
@@ -192,6 +210,20 @@ export class RunObject extends DurableObject<Env> {
 			this.logger.warn("archive failed; retrying", { error: String(error), retry_in_ms: delay });
 			await this.ctx.storage.setAlarm(Date.now() + delay);
 		}
+	}
+
+	/** After the retention period the run lives on in D1 only. */
+	private async purgeIfDue(archivedAt: string): Promise<void> {
+		const purgeAt = Date.parse(archivedAt) + retentionMs(this.env);
+		if (Date.now() < purgeAt) {
+			await this.ctx.storage.setAlarm(purgeAt);
+			return;
+		}
+		await this.ctx.storage.deleteAlarm();
+		await this.ctx.storage.deleteAll();
+		this.state = undefined;
+		this.log = new EventLog(this.ctx.storage.sql);
+		this.logger.info("run purged from its object; D1 serves it now");
 	}
 
 	private append(data: RunEventData): void {

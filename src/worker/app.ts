@@ -7,6 +7,7 @@ import { handleError } from "./errors";
 import { requestContext } from "./middleware/request-context";
 import { health } from "./routes/health";
 import { runs } from "./routes/runs";
+import { stats } from "./routes/stats";
 import { tools } from "./routes/tools";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -27,6 +28,7 @@ export function createApp() {
 	app.route("/runs", runs);
 	app.route("/tools", tools);
 	app.route("/health", health);
+	app.route("/stats", stats);
 	app.notFound((c) => {
 		throw new AppError("route_not_found", `No route for ${c.req.method} ${c.req.path}`);
 	});

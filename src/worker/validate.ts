@@ -1,6 +1,6 @@
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
-import type { z } from "zod";
+import { z } from "zod";
 import { AppError } from "../engine/errors";
 
 /**
@@ -25,3 +25,8 @@ export function validate<T extends z.ZodType, Target extends keyof ValidationTar
 		);
 	});
 }
+
+/** An ISO 8601 date or date-time, normalised to the form the archive stores. */
+export const IsoInstant = z
+	.union([z.iso.datetime({ offset: true }), z.iso.date()])
+	.transform((value) => new Date(value).toISOString());

@@ -112,3 +112,13 @@ function updateStep(
 	log[index] = { ...step, ...(typeof change === "function" ? change(step) : change) };
 	return { ...state, execution_log: log };
 }
+
+/**
+ * The state exactly as it was after event `at` (time travel). Undefined when the log is shorter:
+ * the caller reports the last sequence number instead.
+ */
+export function foldUntil(events: readonly RunEvent[], at: number): RunState | undefined {
+	const last = events.at(-1);
+	if (!last || last.seq < at) return undefined;
+	return foldEvents(events.filter((event) => event.seq <= at));
+}

@@ -2,7 +2,8 @@ import type { Json } from "../json";
 import type { Plan, RunPolicy } from "../plan/model";
 import type { RunError, StepError } from "./events";
 
-export type RunStatus = "pending" | "running" | "completed" | "failed";
+export const RUN_STATUSES = ["pending", "running", "completed", "failed"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 export type StepStatus =
 	| "pending"
 	| "running"

@@ -1,0 +1,36 @@
+import { and, asc, eq, gt, isNotNull } from "drizzle-orm";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import type { RunEvent, RunEventData } from "../engine/run/events";
+import { runEvents, runs } from "./schema";
+
+/** The archived event log of a run, oldest first; empty when D1 holds none for it. */
+export async function loadArchivedEvents(
+	db: DrizzleD1Database,
+	tenant: string,
+	runId: string,
+	afterSeq = 0,
+	limit = 10_000,
+): Promise<RunEvent[]> {
+	const rows = await db
+		.select({ seq: runEvents.seq, at: runEvents.at, data: runEvents.data })
+		.from(runEvents)
+		.innerJoin(runs, eq(runs.runId, runEvents.runId))
+		.where(and(eq(runEvents.runId, runId), eq(runs.tenant, tenant), gt(runEvents.seq, afterSeq)))
+		.orderBy(asc(runEvents.seq))
+		.limit(limit);
+	return rows.map((row) => ({
+		seq: row.seq,
+		at: row.at,
+		data: JSON.parse(row.data) as RunEventData,
+	}));
+}
+
+/** Whether D1 holds the finished run (its events may all lie before a given cursor). */
+export async function isArchived(db: DrizzleD1Database, tenant: string, runId: string) {
+	const rows = await db
+		.select({ runId: runs.runId })
+		.from(runs)
+		.where(and(eq(runs.runId, runId), eq(runs.tenant, tenant), isNotNull(runs.archivedAt)))
+		.limit(1);
+	return rows.length > 0;
+}

@@ -1,0 +1,23 @@
+import { drizzle } from "drizzle-orm/d1";
+import { Hono } from "hono";
+import { z } from "zod";
+import { DEFAULT_TENANT } from "../../config";
+import { runStats } from "../../db/stats";
+import type { AppEnv } from "../app-env";
+import { methodNotAllowed } from "../errors";
+import { IsoInstant, validate } from "../validate";
+
+/** GET /stats?since=&until=: analytics over the runs created in [since, until), from D1. */
+export const stats = new Hono<AppEnv>()
+	.get(
+		"/",
+		validate(
+			"query",
+			z.object({ since: IsoInstant.optional(), until: IsoInstant.optional() }).strict(),
+		),
+		async (c) => {
+			const { since, until } = c.req.valid("query");
+			return c.json(await runStats(drizzle(c.env.DB), { tenant: DEFAULT_TENANT, since, until }));
+		},
+	)
+	.all("/", methodNotAllowed(["GET"]));
