@@ -15,6 +15,7 @@ describe("environment configuration", () => {
 			"todo.get",
 			"todo.complete",
 			"todo.delete",
+			"wait",
 		]);
 	});
 });

@@ -14,6 +14,7 @@ function step(step_number: number, overrides: Partial<Step> = {}): Step {
 		input: { expression: "1 + 1" },
 		reasoning: "",
 		depends_on: [],
+		requires_approval: false,
 		...overrides,
 	};
 }

@@ -41,10 +41,15 @@ describe("event reducer", () => {
 			status: "succeeded",
 			error: null,
 			attempts: 2,
+			attempts_before_retry: 0,
 			started_at: at(4),
 			completed_at: at(5),
 			duration_ms: 1,
 			next_attempt_at: null,
+			requires_approval: false,
+			approval: null,
+			compensation: null,
+			reused_from: null,
 		});
 	});
 
@@ -110,9 +115,11 @@ describe("event reducer", () => {
 			"prompt",
 			"status",
 			"plan",
+			"forked_from",
 			"execution_log",
 			"result",
 			"error",
+			"cancel",
 			"created_at",
 			"started_at",
 			"completed_at",

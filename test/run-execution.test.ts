@@ -10,7 +10,7 @@ function step(
 	input: Step["input"],
 	depends_on: number[] = [],
 ): Step {
-	return { step_number, tool, input, reasoning: "", depends_on };
+	return { step_number, tool, input, reasoning: "", depends_on, requires_approval: false };
 }
 
 function slow(ms: number) {
@@ -65,7 +65,7 @@ describe("run execution", () => {
 					}),
 				],
 			},
-			{ base_delay_ms: 40, max_delay_ms: 1_000 },
+			{ policy: { base_delay_ms: 40, max_delay_ms: 1_000 } },
 		);
 		const run = await settle(runId);
 		expect(run.status).toBe("completed");
@@ -98,7 +98,7 @@ describe("run execution", () => {
 	it("fails after the last attempt, and fails at once on a deterministic error", async () => {
 		const flaky = await startPlan(
 			{ goal: "always flaky", steps: [step(1, "chaos", { behaviours: [{ fail: "retryable" }] })] },
-			{ base_delay_ms: 0 },
+			{ policy: { base_delay_ms: 0 } },
 		);
 		expect(await settle(flaky)).toMatchObject({
 			status: "failed",
@@ -120,7 +120,7 @@ describe("run execution", () => {
 				goal: "hang once",
 				steps: [step(1, "chaos", { behaviours: [{ hang: true }, {}], output: 1 })],
 			},
-			{ timeout_ms: 50, base_delay_ms: 0 },
+			{ policy: { timeout_ms: 50, base_delay_ms: 0 } },
 		);
 		const run = await settle(runId);
 		expect(run).toMatchObject({ status: "completed", execution_log: [{ attempts: 2 }] });
@@ -184,7 +184,7 @@ describe("run execution", () => {
 					step(3, "todo.list", { status: "all" }, [2]),
 				],
 			},
-			{ timeout_ms: 120_000, base_delay_ms: 0 },
+			{ policy: { timeout_ms: 120_000, base_delay_ms: 0 } },
 		);
 		await followEvents(
 			runId,

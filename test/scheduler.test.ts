@@ -6,16 +6,17 @@ import {
 	nextActions,
 	settleAttempt,
 } from "../src/engine/run/scheduler";
-import { planOf, stateAfter, T0 } from "./fixtures/run-state";
+import { planOf, stateAfter, T0, TRAITS } from "./fixtures/run-state";
 
 describe("scheduler", () => {
 	// 1 and 2 are independent; 3 needs both; 4 needs 3.
 	const diamond = planOf([[], [], [1, 2], [3]]);
 
 	it("starts every step without dependencies at once", () => {
-		expect(nextActions(stateAfter(diamond, [{ type: "run_started" }]), T0)).toEqual({
+		expect(nextActions(stateAfter(diamond, [{ type: "run_started" }]), T0, TRAITS)).toEqual({
 			start: [1, 2],
 			events: [],
+			compensate: null,
 			wakeAt: null,
 		});
 	});
@@ -26,14 +27,14 @@ describe("scheduler", () => {
 			{ type: "step_started", step: 2, attempt: 1, input: {} },
 			{ type: "step_succeeded", step: 1, attempt: 1, output: 1 },
 		]);
-		expect(nextActions(oneDone, T0).start).toEqual([]);
+		expect(nextActions(oneDone, T0, TRAITS).start).toEqual([]);
 		const bothDone = stateAfter(diamond, [
 			{ type: "step_started", step: 1, attempt: 1, input: {} },
 			{ type: "step_started", step: 2, attempt: 1, input: {} },
 			{ type: "step_succeeded", step: 1, attempt: 1, output: 1 },
 			{ type: "step_succeeded", step: 2, attempt: 1, output: 2 },
 		]);
-		expect(nextActions(bothDone, T0).start).toEqual([3]);
+		expect(nextActions(bothDone, T0, TRAITS).start).toEqual([3]);
 	});
 
 	it("starts a retry when it falls due, and asks to be woken for it before then", () => {
@@ -48,8 +49,13 @@ describe("scheduler", () => {
 				retry_at: retryAt,
 			},
 		]);
-		expect(nextActions(state, T0 + 499)).toEqual({ start: [], events: [], wakeAt: T0 + 500 });
-		expect(nextActions(state, T0 + 500).start).toEqual([1]);
+		expect(nextActions(state, T0 + 499, TRAITS)).toEqual({
+			start: [],
+			events: [],
+			compensate: null,
+			wakeAt: T0 + 500,
+		});
+		expect(nextActions(state, T0 + 500, TRAITS).start).toEqual([1]);
 	});
 
 	it("completes the run with the last step's output once every step succeeded", () => {
@@ -59,7 +65,7 @@ describe("scheduler", () => {
 			{ type: "step_succeeded", step: 2, attempt: 1, output: "last" },
 			{ type: "step_succeeded", step: 1, attempt: 1, output: "first" },
 		]);
-		expect(nextActions(state, T0).events).toEqual([{ type: "run_completed", result: "last" }]);
+		expect(nextActions(state, T0, TRAITS).events).toEqual([{ type: "run_completed", result: "last" }]);
 	});
 
 	it("after a failure starts nothing, skips what has not started, and waits for running steps", () => {
@@ -68,12 +74,13 @@ describe("scheduler", () => {
 			{ type: "step_started", step: 2, attempt: 1, input: {} },
 			{ type: "step_failed", step: 1, attempt: 1, error: { code: "boom", message: "Boom" } },
 		]);
-		expect(nextActions(failing, T0)).toEqual({
+		expect(nextActions(failing, T0, TRAITS)).toEqual({
 			start: [],
 			events: [
 				{ type: "step_skipped", step: 3, reason: "Not started because step 1 failed" },
 				{ type: "step_skipped", step: 4, reason: "Not started because step 1 failed" },
 			],
+			compensate: null,
 			wakeAt: null,
 		});
 		const settled = stateAfter(diamond, [
@@ -84,14 +91,19 @@ describe("scheduler", () => {
 			{ type: "step_skipped", step: 4, reason: "r" },
 			{ type: "step_succeeded", step: 2, attempt: 1, output: 2 },
 		]);
-		expect(nextActions(settled, T0).events).toEqual([
+		expect(nextActions(settled, T0, TRAITS).events).toEqual([
 			{ type: "run_failed", error: { code: "boom", message: "Boom", step: 1 } },
 		]);
 	});
 
 	it("does nothing for a finished run", () => {
 		const done = stateAfter(planOf([[]]), [{ type: "run_completed", result: 1 }]);
-		expect(nextActions(done, T0)).toEqual({ start: [], events: [], wakeAt: null });
+		expect(nextActions(done, T0, TRAITS)).toEqual({
+			start: [],
+			events: [],
+			compensate: null,
+			wakeAt: null,
+		});
 	});
 
 	it("finds attempts that no live execution owns", () => {
@@ -107,7 +119,7 @@ describe("scheduler", () => {
 		const half = () => 0.5;
 
 		it("records a success", () => {
-			expect(settleAttempt(1, 1, { success: true, output: 5 }, policy, T0, half)).toEqual({
+			expect(settleAttempt(1, 1, 1, { success: true, output: 5 }, policy, T0, half)).toEqual({
 				type: "step_succeeded",
 				step: 1,
 				attempt: 1,
@@ -120,7 +132,7 @@ describe("scheduler", () => {
 				success: false as const,
 				error: { code: "timeout", message: "slow", retryable: true },
 			};
-			expect(settleAttempt(1, 2, failure, policy, T0, half)).toEqual({
+			expect(settleAttempt(1, 2, 2, failure, policy, T0, half)).toEqual({
 				type: "step_retry_scheduled",
 				step: 1,
 				attempt: 2,
@@ -134,10 +146,10 @@ describe("scheduler", () => {
 				success: false as const,
 				error: { code: "math_error", message: "Division by zero", retryable: false },
 			};
-			expect(settleAttempt(1, 1, math, policy, T0, half).type).toBe("step_failed");
+			expect(settleAttempt(1, 1, 1, math, policy, T0, half).type).toBe("step_failed");
 			const interrupted = { success: false as const, error: INTERRUPTED };
-			expect(settleAttempt(1, 3, interrupted, policy, T0, half).type).toBe("step_failed");
-			expect(settleAttempt(1, 2, interrupted, policy, T0, half).type).toBe("step_retry_scheduled");
+			expect(settleAttempt(1, 3, 3, interrupted, policy, T0, half).type).toBe("step_failed");
+			expect(settleAttempt(1, 2, 2, interrupted, policy, T0, half).type).toBe("step_retry_scheduled");
 		});
 	});
 });

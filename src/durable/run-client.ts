@@ -1,6 +1,6 @@
 import type { RunEvent } from "../engine/run/events";
 import type { RunView } from "../engine/run/state";
-import type { RunInit } from "./run-object";
+import type { ControlResult, RunInit } from "./run-object";
 
 /** The RunObject's RPC surface, as callers in the Worker use it. */
 export interface RunClient {
@@ -8,6 +8,11 @@ export interface RunClient {
 	view(): Promise<RunView | null>;
 	events(afterSeq?: number, limit?: number): Promise<RunEvent[] | null>;
 	nextEvent(afterSeq: number, timeoutMs?: number): Promise<RunEvent | null>;
+	cancel(compensate: boolean, reason: string | null): Promise<ControlResult>;
+	retry(): Promise<ControlResult>;
+	approve(step: number): Promise<ControlResult>;
+	reject(step: number, reason: string): Promise<ControlResult>;
+	fetch(request: Request): Promise<Response>;
 }
 
 /**

@@ -5,24 +5,26 @@
  * Every transition is appended before anything depends on it, so after an eviction or a crash the
  * object resumes from the last recorded event and never runs a succeeded step again.
  *
- * Lifecycle: the run's D1 row is written when it starts and rewritten, with the whole log, when it
- * finishes (retried until it lands). After the retention period the object deletes its storage,
- * and the Worker serves the run from D1 instead.
- *
  * Concurrency: alarms never overlap. Within one alarm every ready step runs at once; each result
- * is appended the moment it lands, then newly ready steps start in the same alarm. A step recorded
- * as running that this instance is not running died with a previous instance: its attempt counts
- * as interrupted and follows the retry policy. While steps run, a watchdog alarm stands in for
- * the handler in case the instance dies.
+ * is appended the moment it lands, then newly ready steps start in the same alarm. Control calls
+ * (cancel, retry, approve, reject) append their event and nudge the running alarm, or set a new
+ * one. A step recorded as running that this instance is not running died with a previous
+ * instance: its attempt counts as interrupted. While steps run, a watchdog alarm stands in for
+ * the handler in case the instance dies. Waits, approvals and far retries end the alarm and set
+ * another for their deadline, holding no CPU meanwhile.
+ *
+ * Lifecycle: the run's D1 row is written when it starts and rewritten, with the whole log, when it
+ * finishes (retried until it lands). After the retention period the object deletes its storage.
  */
 import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { loggerFor, registryFor, retentionMs } from "../config";
 import { writeRun } from "../db/archive";
+import type { Json } from "../engine/json";
 import type { Logger } from "../engine/log";
-import type { Plan, RunPolicy } from "../engine/plan/model";
+import type { Plan, RunOptions } from "../engine/plan/model";
 import type { RunEvent, RunEventData } from "../engine/run/events";
-import { executeStep, prepareInput } from "../engine/run/execute-step";
+import { compensateStep, executeStep, prepareInput } from "../engine/run/execute-step";
 import { applyEvent, foldEvents } from "../engine/run/reducer";
 import { resolvePolicy } from "../engine/run/retry-policy";
 import {
@@ -33,8 +35,10 @@ import {
 	settleAttempt,
 } from "../engine/run/scheduler";
 import { isTerminal, type RunState, type RunView, toRunView } from "../engine/run/state";
-import { fail, type ToolResult } from "../engine/tools/types";
+import { fail, type ToolContext, type ToolResult } from "../engine/tools/types";
 import { EventLog } from "./event-log";
+import { InflightSteps } from "./inflight-steps";
+import { LiveUpdates } from "./live-updates";
 import { todoPortFor } from "./todo-port";
 
 export interface RunInit {
@@ -42,12 +46,19 @@ export interface RunInit {
 	tenant: string;
 	prompt: string | null;
 	plan: Plan;
-	policy: RunPolicy;
+	options: RunOptions;
+	forked_from: { run_id: string; from_step: number | null } | null;
+	/** Outputs a fork takes over instead of running their steps. */
+	reused: Array<{ step: number; output: Json }>;
 	request_id: string;
 }
 
+export type ControlResult =
+	| { ok: true; run: RunView }
+	| { ok: false; code: "invalid_state" | "step_not_found"; message: string; status: string };
+
 const WATCHDOG_MARGIN_MS = 5_000;
-/** Retries due sooner than this are waited for in the alarm; later ones get an alarm of their own. */
+/** Deadlines sooner than this are waited for in the alarm; later ones get an alarm of their own. */
 const IN_PROCESS_WAIT_MS = 1_000;
 const ARCHIVE_RETRY_MAX_MS = 60_000;
 
@@ -55,17 +66,20 @@ export class RunObject extends DurableObject<Env> {
 	private log: EventLog;
 	private readonly registry;
 	private state: RunState | undefined;
-	private readonly inflight = new Map<number, Promise<void>>();
-	private archiveFailures = 0;
+	private readonly inflight = new InflightSteps();
+	private readonly live: LiveUpdates;
+	private readonly listeners = new Set<(event: RunEvent) => void>();
 	private logger: Logger;
 	private alarmRun: Promise<void> | undefined;
 	private startRowWrite: Promise<void> | undefined;
-	private readonly listeners = new Set<(event: RunEvent) => void>();
+	private nudge: (() => void) | undefined;
+	private archiveFailures = 0;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.log = new EventLog(ctx.storage.sql);
 		this.registry = registryFor(env);
+		this.live = new LiveUpdates(ctx);
 		this.state = foldEvents(this.log.read());
 		this.logger = loggerFor(env, { run_id: this.state?.run_id });
 	}
@@ -74,8 +88,9 @@ export class RunObject extends DurableObject<Env> {
 	async create(init: RunInit): Promise<RunView> {
 		if (!this.state) {
 			this.logger = loggerFor(this.env, { run_id: init.run_id, request_id: init.request_id });
-			const { request_id: _requestId, ...created } = init;
+			const { request_id: _requestId, reused, ...created } = init;
 			this.append({ type: "run_created", ...created });
+			for (const { step, output } of reused) this.append({ type: "step_reused", step, output });
 			await this.ctx.storage.setAlarm(Date.now());
 		}
 		return toRunView(this.current());
@@ -109,6 +124,44 @@ export class RunObject extends DurableObject<Env> {
 		});
 	}
 
+	async cancel(compensate: boolean, reason: string | null): Promise<ControlResult> {
+		return this.control((state) => {
+			if (isTerminal(state)) return `A ${state.status} run cannot be cancelled`;
+			if (!state.cancel) this.append({ type: "run_cancel_requested", compensate, reason });
+			this.inflight.abortAll("The run was cancelled");
+		});
+	}
+
+	/** Re-runs a failed run's failed, skipped and cancelled steps; succeeded ones stand. */
+	async retry(): Promise<ControlResult> {
+		return this.control((state) => {
+			if (state.status !== "failed")
+				return `Only a failed run can be retried; this one is ${state.status}`;
+			const steps = state.execution_log
+				.filter((step) => step.status !== "succeeded")
+				.map((step) => step.step_number);
+			this.append({ type: "run_retried", steps });
+			this.ctx.storage.kv.delete("archived_at");
+		});
+	}
+
+	async approve(step: number): Promise<ControlResult> {
+		return this.decide(step, () => this.append({ type: "step_approved", step }));
+	}
+
+	async reject(step: number, reason: string): Promise<ControlResult> {
+		return this.decide(step, () => this.append({ type: "step_rejected", step, reason }));
+	}
+
+	/** WebSocket upgrades for live updates; the Worker has checked the run id and the header. */
+	override async fetch(request: Request): Promise<Response> {
+		const state = this.state;
+		if (!state) return new Response("No run has this id", { status: 404 });
+		const after = Number(new URL(request.url).searchParams.get("after") ?? state.seq);
+		const missed = [...this.log.read(Math.min(after, state.seq))];
+		return this.live.accept({ ...toRunView(state), seq: state.seq }, missed, isTerminal(state));
+	}
+
 	override async alarm(): Promise<void> {
 		// Alarms never overlap, but a direct call (runDurableObjectAlarm in tests) joins a running one.
 		this.alarmRun ??= this.runAlarm().finally(() => {
@@ -127,35 +180,42 @@ export class RunObject extends DurableObject<Env> {
 	}
 
 	private async drive(): Promise<void> {
-		if (this.current().status === "pending") {
+		if (!this.current().started_at) {
 			this.append({ type: "run_started" });
 			// Listed while live; not awaited, so D1 stays off the path to the first step.
 			this.startRowWrite = writeRun(drizzle(this.env.DB), this.current()).catch((error) => {
-				this.logger.warn("start row write failed; the final archive will write it", {
+				this.logger.warn("start row write failed; the final archive writes it", {
 					error: String(error),
 				});
 			});
 		}
-		for (const step of interruptedSteps(this.current(), new Set(this.inflight.keys()))) {
-			const result: ToolResult = { success: false, error: INTERRUPTED };
-			this.settle(step.step_number, step.attempts, result);
+		for (const step of interruptedSteps(this.current(), this.inflight.steps())) {
+			this.settle(step.step_number, step.attempts, { success: false, error: INTERRUPTED });
 		}
 		for (;;) {
-			const actions = nextActions(this.current(), Date.now());
+			const actions = nextActions(this.current(), Date.now(), this.registry);
 			for (const event of actions.events) this.append(event);
 			if (isTerminal(this.current())) return;
+			if (actions.compensate !== null) {
+				await this.compensate(actions.compensate);
+				continue;
+			}
 			for (const step of actions.start) this.launch(step);
+			if (actions.events.length > 0) continue;
 			const waitMs = actions.wakeAt === null ? null : actions.wakeAt - Date.now();
 			if (this.inflight.size === 0 && (waitMs === null || waitMs > IN_PROCESS_WAIT_MS)) {
 				if (actions.wakeAt !== null) await this.ctx.storage.setAlarm(actions.wakeAt);
 				return;
 			}
-			// Taken before the next await: a step that settles meanwhile leaves `inflight`, and racing
-			// an empty list would never resolve.
-			const running = [...this.inflight.values()];
+			// Taken before the next await: a step that settles meanwhile leaves `inflight`.
+			const running = this.inflight.tasks();
+			const nudged = new Promise<void>((resolve) => {
+				this.nudge = resolve;
+			});
 			const watchdog = this.longestTimeout() + (waitMs ?? 0) + WATCHDOG_MARGIN_MS;
 			await this.ctx.storage.setAlarm(Date.now() + watchdog);
-			await raceUntil(running, actions.wakeAt);
+			await raceUntil([...running, nudged], actions.wakeAt);
+			this.nudge = undefined;
 		}
 	}
 
@@ -168,29 +228,113 @@ export class RunObject extends DurableObject<Env> {
 		const tool = this.registry.get(planned.tool);
 		const prepared = prepareInput(planned.input, recordedOutputs(state));
 		this.append({ type: "step_started", step: stepNumber, attempt, input: prepared.input });
-		const ctx = {
-			runId: state.run_id,
-			tenant: state.tenant,
-			stepNumber,
-			attempt,
-			idempotencyKey: `${state.run_id}:${stepNumber}`,
-			services: { todos: todoPortFor(this.env.TODOS, state.tenant) },
-		};
-		const execution: Promise<ToolResult> = !tool
-			? Promise.resolve(fail("unknown_tool", `Tool '${planned.tool}' is no longer registered`))
-			: prepared.failure
-				? Promise.resolve(prepared.failure)
-				: executeStep(tool, prepared.input, ctx, this.policyFor(planned.tool).timeout_ms);
-		const task = execution
-			.then((result) => this.settle(stepNumber, attempt, result))
-			.finally(() => this.inflight.delete(stepNumber));
-		this.inflight.set(stepNumber, task);
+		const sleepMs =
+			tool?.sleepMs && !prepared.failure ? tool.sleepMs(tool.input.parse(prepared.input)) : null;
+		if (sleepMs !== null) {
+			this.append({
+				type: "step_sleeping",
+				step: stepNumber,
+				until: new Date(Date.now() + sleepMs).toISOString(),
+			});
+			return;
+		}
+		this.inflight.start(stepNumber, async (signal) => {
+			const result = !tool
+				? fail("unknown_tool", `Tool '${planned.tool}' is no longer registered`)
+				: (prepared.failure ??
+					(await executeStep(
+						tool,
+						prepared.input,
+						this.toolContext(stepNumber, attempt, signal),
+						this.policyFor(planned.tool).timeout_ms,
+					)));
+			this.settle(stepNumber, attempt, result);
+		});
 	}
 
+	/** Records an attempt's result, unless it is late: only the current attempt of a running step counts. */
 	private settle(stepNumber: number, attempt: number, result: ToolResult): void {
-		const tool = this.current().plan.steps.find((step) => step.step_number === stepNumber)?.tool;
-		const policy = this.policyFor(tool);
-		this.append(settleAttempt(stepNumber, attempt, result, policy, Date.now(), Math.random));
+		const state = this.current();
+		const step = state.execution_log.find((candidate) => candidate.step_number === stepNumber);
+		if (!step || step.status !== "running" || step.attempts !== attempt) {
+			this.logger.warn("late result ignored", { step: stepNumber, attempt });
+			return;
+		}
+		if (state.cancel && !result.success) {
+			this.append({ type: "step_cancelled", step: stepNumber, reason: "Stopped by the cancel" });
+			return;
+		}
+		const budgetAttempt = attempt - step.attempts_before_retry;
+		const policy = this.policyFor(step.tool);
+		this.append(
+			settleAttempt(stepNumber, attempt, budgetAttempt, result, policy, Date.now(), Math.random),
+		);
+	}
+
+	private async compensate(stepNumber: number): Promise<void> {
+		const step = this.current().execution_log.find(
+			(candidate) => candidate.step_number === stepNumber,
+		);
+		const tool = step ? this.registry.get(step.tool) : undefined;
+		if (!step || !tool) return;
+		const ctx = this.toolContext(stepNumber, step.attempts, new AbortController().signal);
+		const result = await compensateStep(
+			tool,
+			step.input,
+			step.output,
+			ctx,
+			this.policyFor(step.tool).timeout_ms,
+		);
+		this.append(
+			result.success
+				? { type: "step_compensated", step: stepNumber, output: result.output }
+				: {
+						type: "step_compensation_failed",
+						step: stepNumber,
+						error: { code: result.error.code, message: result.error.message },
+					},
+		);
+	}
+
+	private toolContext(stepNumber: number, attempt: number, signal: AbortSignal): ToolContext {
+		const { run_id, tenant } = this.current();
+		return {
+			runId: run_id,
+			tenant,
+			stepNumber,
+			attempt,
+			idempotencyKey: `${run_id}:${stepNumber}`,
+			signal,
+			services: { todos: todoPortFor(this.env.TODOS, tenant) },
+		};
+	}
+
+	/** Applies a control call's change, then wakes the alarm; a returned string is a refusal. */
+	private async control(change: (state: RunState) => string | undefined): Promise<ControlResult> {
+		const state = this.state;
+		if (!state)
+			return {
+				ok: false,
+				code: "step_not_found",
+				message: "No run has this id",
+				status: "unknown",
+			};
+		const refusal = change(state);
+		if (refusal)
+			return { ok: false, code: "invalid_state", message: refusal, status: state.status };
+		if (this.nudge) this.nudge();
+		else await this.ctx.storage.setAlarm(Date.now());
+		return { ok: true, run: toRunView(this.current()) };
+	}
+
+	private decide(stepNumber: number, record: () => void): Promise<ControlResult> {
+		return this.control((state) => {
+			const step = state.execution_log.find((candidate) => candidate.step_number === stepNumber);
+			if (!step) return `Step ${stepNumber} is not in the plan`;
+			if (step.approval?.status !== "requested")
+				return `Step ${stepNumber} is not awaiting approval`;
+			record();
+		});
 	}
 
 	/** Writes the finished run and its log to D1; on failure the alarm retries (an outbox). */
@@ -230,6 +374,7 @@ export class RunObject extends DurableObject<Env> {
 		const event = this.log.append(data, new Date().toISOString());
 		this.state = applyEvent(this.state, event);
 		for (const listener of this.listeners) listener(event);
+		this.live.broadcast(event);
 		this.logger.info(data.type, { seq: event.seq, ...("step" in data ? { step: data.step } : {}) });
 	}
 
@@ -238,9 +383,8 @@ export class RunObject extends DurableObject<Env> {
 		return this.state;
 	}
 
-	private policyFor(toolName: string | undefined) {
-		const tool = toolName ? this.registry.get(toolName) : undefined;
-		return resolvePolicy(tool?.retry, this.current().policy);
+	private policyFor(toolName: string) {
+		return resolvePolicy(this.registry.get(toolName)?.retry, this.current().options.policy);
 	}
 
 	private longestTimeout(): number {
@@ -249,7 +393,7 @@ export class RunObject extends DurableObject<Env> {
 	}
 }
 
-/** Waits for the first of the running steps to land, or for the earliest retry to fall due. */
+/** Waits for the first of `tasks` to settle, or for `wakeAt` to pass. */
 async function raceUntil(tasks: Promise<void>[], wakeAt: number | null): Promise<void> {
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const due =

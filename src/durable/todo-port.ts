@@ -13,5 +13,6 @@ export function todoPortFor(
 		get: (ref) => store.get(ref),
 		complete: (ref, key) => store.complete(ref, key),
 		delete: (ref, key) => store.delete(ref, key),
+		restore: (todo, key) => store.restore(todo, key),
 	};
 }

@@ -94,6 +94,21 @@ export class TodoStore extends DurableObject<Env> implements TodoPort {
 		});
 	}
 
+	async restore(todo: Todo, idempotencyKey: string): Promise<TodoOutcome<Todo>> {
+		return this.once(idempotencyKey, () => {
+			// INSERT OR IGNORE: restoring a todo that is already back changes nothing.
+			this.sql.exec(
+				"INSERT OR IGNORE INTO todos (id, title, done, created_at, completed_at) VALUES (?, ?, ?, ?, ?)",
+				todo.id,
+				todo.title,
+				todo.done ? 1 : 0,
+				todo.created_at,
+				todo.completed_at,
+			);
+			return { ok: true, value: todo };
+		});
+	}
+
 	/** Applies a mutation at most once per key. Failures are not recorded, so a retry can succeed. */
 	private once<T>(key: string, mutate: () => TodoOutcome<T>): TodoOutcome<T> {
 		return this.ctx.storage.transactionSync(() => {

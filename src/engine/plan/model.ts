@@ -15,6 +15,8 @@ export const StepSchema = z
 		input: z.record(z.string(), z.json()),
 		reasoning: z.string().max(2_000).default(""),
 		depends_on: z.array(z.number().int().min(1).max(1_000)).max(MAX_PLAN_STEPS).default([]),
+		/** A person must approve the step before it runs; forced on for destructive tools. */
+		requires_approval: z.boolean().default(false),
 	})
 	.strict();
 
@@ -38,3 +40,23 @@ export interface Plan extends PlanDraft {
 /** Per-run overrides of the retry policy, accepted on POST /runs. */
 export const RunPolicySchema = RetryPolicySchema.partial();
 export type RunPolicy = z.infer<typeof RunPolicySchema>;
+
+export const DEFAULT_APPROVAL_TTL_MS = 24 * 60 * 60 * 1_000;
+export const DEFAULT_CANCEL_GRACE_MS = 5_000;
+
+/** How one run behaves beyond its plan. */
+export const RunOptionsSchema = z
+	.object({
+		policy: RunPolicySchema.default({}),
+		/** Undo completed steps' effects when the run fails (cancellation asks on its own). */
+		compensate_on_failure: z.boolean().default(false),
+		approval_ttl_ms: z
+			.number()
+			.int()
+			.min(1)
+			.max(7 * 86_400_000)
+			.default(DEFAULT_APPROVAL_TTL_MS),
+		cancel_grace_ms: z.number().int().min(0).max(60_000).default(DEFAULT_CANCEL_GRACE_MS),
+	})
+	.strict();
+export type RunOptions = z.infer<typeof RunOptionsSchema>;

@@ -1,5 +1,5 @@
 import type { Json } from "../json";
-import type { Plan, RunPolicy } from "../plan/model";
+import type { Plan, RunOptions } from "../plan/model";
 
 export interface StepError {
 	code: string;
@@ -21,10 +21,15 @@ export type RunEventData =
 			tenant: string;
 			prompt: string | null;
 			plan: Plan;
-			policy: RunPolicy;
+			options: RunOptions;
+			forked_from: { run_id: string; from_step: number | null } | null;
 	  }
 	| { type: "run_started" }
+	/** A forked run takes this step's recorded output instead of running it. */
+	| { type: "step_reused"; step: number; output: Json }
 	| { type: "step_started"; step: number; attempt: number; input: Json }
+	/** A durable wait: the step holds no CPU until `until`, then succeeds. */
+	| { type: "step_sleeping"; step: number; until: string }
 	| { type: "step_succeeded"; step: number; attempt: number; output: Json }
 	| {
 			type: "step_retry_scheduled";
@@ -35,8 +40,17 @@ export type RunEventData =
 	  }
 	| { type: "step_failed"; step: number; attempt: number; error: StepError }
 	| { type: "step_skipped"; step: number; reason: string }
+	| { type: "step_cancelled"; step: number; reason: string }
+	| { type: "approval_requested"; step: number; expires_at: string }
+	| { type: "step_approved"; step: number }
+	| { type: "step_rejected"; step: number; reason: string }
+	| { type: "step_compensated"; step: number; output: Json }
+	| { type: "step_compensation_failed"; step: number; error: StepError }
+	| { type: "run_cancel_requested"; compensate: boolean; reason: string | null }
+	| { type: "run_retried"; steps: number[] }
 	| { type: "run_completed"; result: Json }
-	| { type: "run_failed"; error: RunError };
+	| { type: "run_failed"; error: RunError }
+	| { type: "run_cancelled" };
 
 export type RunEventType = RunEventData["type"];
 

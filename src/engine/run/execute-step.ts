@@ -26,32 +26,64 @@ export function prepareInput(raw: Json, outputs: ReadonlyMap<number, Json>): Pre
 export async function executeStep(
 	tool: Tool,
 	input: Json,
-	ctx: Omit<ToolContext, "signal">,
+	ctx: ToolContext,
 	timeoutMs: number,
 ): Promise<ToolResult> {
 	const parsed = tool.input.safeParse(input);
-	if (!parsed.success) {
-		const detail = parsed.error.issues
-			.map((issue) => `${issue.path.join(".") || "input"}: ${issue.message}`)
-			.join("; ");
-		return fail("invalid_input", `Input for '${tool.name}' is invalid: ${detail}`);
-	}
+	if (!parsed.success) return invalidInput(tool, parsed.error.issues);
+	return bounded(tool.name, timeoutMs, ctx, (signal) =>
+		tool.execute(parsed.data, { ...ctx, signal }),
+	);
+}
+
+/** Runs a tool's compensation for a recorded success, under the same timeout rules. */
+export async function compensateStep(
+	tool: Tool,
+	input: Json,
+	output: Json,
+	ctx: ToolContext,
+	timeoutMs: number,
+): Promise<ToolResult> {
+	const { compensate } = tool;
+	if (!compensate) return fail("not_compensable", `'${tool.name}' has no compensation`);
+	const parsed = tool.input.safeParse(input);
+	if (!parsed.success) return invalidInput(tool, parsed.error.issues);
+	return bounded(tool.name, timeoutMs, ctx, (signal) =>
+		compensate.call(tool, parsed.data, output, { ...ctx, signal }),
+	);
+}
+
+function invalidInput(tool: Tool, issues: readonly { path: PropertyKey[]; message: string }[]) {
+	const detail = issues
+		.map((issue) => `${issue.path.join(".") || "input"}: ${issue.message}`)
+		.join("; ");
+	return fail("invalid_input", `Input for '${tool.name}' is invalid: ${detail}`);
+}
+
+/** Races `work` against a timeout; the tool's signal fires on timeout or when `ctx.signal` does. */
+async function bounded(
+	name: string,
+	timeoutMs: number,
+	ctx: ToolContext,
+	work: (signal: AbortSignal) => Promise<ToolResult>,
+): Promise<ToolResult> {
 	const controller = new AbortController();
+	const forward = () => controller.abort(ctx.signal.reason);
+	ctx.signal.addEventListener("abort", forward, { once: true });
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const timeout = new Promise<ToolResult>((resolve) => {
 		timer = setTimeout(() => {
 			controller.abort(new Error("timeout"));
-			resolve(fail("timeout", `'${tool.name}' did not finish within ${timeoutMs} ms`, true));
+			resolve(fail("timeout", `'${name}' did not finish within ${timeoutMs} ms`, true));
 		}, timeoutMs);
 	});
 	try {
 		// Deferred through then(), so a tool that throws synchronously still becomes a failure.
-		const run = Promise.resolve().then(() =>
-			tool.execute(parsed.data, { ...ctx, signal: controller.signal }),
-		);
+		const run = Promise.resolve().then(() => work(controller.signal));
 		return await Promise.race([run.catch(toFailure), timeout]);
 	} finally {
 		if (timer !== undefined) clearTimeout(timer);
+		ctx.signal.removeEventListener("abort", forward);
 	}
 }
 

@@ -1,5 +1,5 @@
-import type { RunEvent } from "./events";
-import type { RunState, StepState } from "./state";
+import type { RunEvent, RunEventData } from "./events";
+import { isTerminal, type RunState, type StepState } from "./state";
 
 export class EventOrderError extends Error {}
 
@@ -11,43 +11,27 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
 	const { data, at, seq } = event;
 	if (data.type === "run_created") {
 		if (state) throw new EventOrderError("run_created must be the first event");
-		return {
-			run_id: data.run_id,
-			tenant: data.tenant,
-			prompt: data.prompt,
-			status: "pending",
-			plan: data.plan,
-			policy: data.policy,
-			execution_log: data.plan.steps.map(
-				(step): StepState => ({
-					step_number: step.step_number,
-					tool: step.tool,
-					input: step.input,
-					output: null,
-					status: "pending",
-					error: null,
-					attempts: 0,
-					started_at: null,
-					completed_at: null,
-					duration_ms: null,
-					next_attempt_at: null,
-				}),
-			),
-			result: null,
-			error: null,
-			created_at: at,
-			started_at: null,
-			completed_at: null,
-			seq,
-		};
+		return created(data, at, seq);
 	}
 	if (!state) throw new EventOrderError(`${data.type} arrived before run_created`);
-	const next: RunState = { ...state, seq };
+	const next = reduce({ ...state, seq }, data, at);
+	return isTerminal(next) ? next : { ...next, status: liveStatus(next) };
+}
+
+function reduce(state: RunState, data: RunEventData, at: string): RunState {
 	switch (data.type) {
+		case "run_created":
+			throw new EventOrderError("run_created appears twice");
 		case "run_started":
-			return { ...next, status: "running", started_at: at };
+			return { ...state, started_at: at };
+		case "step_reused":
+			return updateStep(state, data.step, {
+				status: "succeeded",
+				output: data.output,
+				reused_from: state.forked_from?.run_id ?? null,
+			});
 		case "step_started":
-			return updateStep(next, data.step, {
+			return updateStep(state, data.step, {
 				status: "running",
 				input: data.input,
 				attempts: data.attempt,
@@ -55,37 +39,161 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
 				completed_at: null,
 				duration_ms: null,
 				next_attempt_at: null,
+				error: null,
 			});
+		case "step_sleeping":
+			return updateStep(state, data.step, { next_attempt_at: data.until });
 		case "step_succeeded":
-			return updateStep(next, data.step, (step) => ({
+			return updateStep(state, data.step, (step) => ({
 				status: "succeeded",
 				output: data.output,
 				error: null,
+				next_attempt_at: null,
 				...finished(step, at),
 			}));
 		case "step_retry_scheduled":
-			return updateStep(next, data.step, (step) => ({
+			return updateStep(state, data.step, (step) => ({
 				status: "retry_scheduled",
 				error: data.error,
 				next_attempt_at: data.retry_at,
 				...finished(step, at),
 			}));
 		case "step_failed":
-			return updateStep(next, data.step, (step) => ({
+			return updateStep(state, data.step, (step) => ({
 				status: "failed",
 				error: data.error,
+				next_attempt_at: null,
 				...finished(step, at),
 			}));
 		case "step_skipped":
-			return updateStep(next, data.step, {
+			return updateStep(state, data.step, {
 				status: "skipped",
+				next_attempt_at: null,
 				error: { code: "dependency_failed", message: data.reason },
 			});
+		case "step_cancelled":
+			return updateStep(state, data.step, (step) => ({
+				status: "cancelled",
+				next_attempt_at: null,
+				error: { code: "cancelled", message: data.reason },
+				...(step.status === "running" ? finished(step, at) : {}),
+			}));
+		case "approval_requested":
+			return updateStep(state, data.step, {
+				status: "ready",
+				approval: { status: "requested", expires_at: data.expires_at },
+			});
+		case "step_approved":
+			return updateStep(state, data.step, (step) => ({
+				status: "pending",
+				approval: step.approval && { ...step.approval, status: "approved" },
+			}));
+		case "step_rejected":
+			return updateStep(state, data.step, (step) => ({
+				status: "failed",
+				error: { code: "approval_rejected", message: data.reason },
+				approval: step.approval && { ...step.approval, status: "rejected" },
+			}));
+		case "step_compensated":
+			return updateStep(state, data.step, {
+				status: "compensated",
+				compensation: { status: "compensated", output: data.output, error: null },
+			});
+		case "step_compensation_failed":
+			return updateStep(state, data.step, {
+				compensation: { status: "failed", output: null, error: data.error },
+			});
+		case "run_cancel_requested":
+			return {
+				...state,
+				cancel: { compensate: data.compensate, reason: data.reason, requested_at: at },
+			};
+		case "run_retried":
+			return retried(state, data.steps);
 		case "run_completed":
-			return { ...next, status: "completed", result: data.result, completed_at: at };
+			return { ...state, status: "completed", result: data.result, completed_at: at };
 		case "run_failed":
-			return { ...next, status: "failed", error: data.error, completed_at: at };
+			return { ...state, status: "failed", error: data.error, completed_at: at };
+		case "run_cancelled":
+			return { ...state, status: "cancelled", completed_at: at };
 	}
+}
+
+function created(
+	data: Extract<RunEventData, { type: "run_created" }>,
+	at: string,
+	seq: number,
+): RunState {
+	return {
+		run_id: data.run_id,
+		tenant: data.tenant,
+		prompt: data.prompt,
+		status: "pending",
+		plan: data.plan,
+		options: data.options,
+		forked_from: data.forked_from,
+		execution_log: data.plan.steps.map(
+			(step): StepState => ({
+				step_number: step.step_number,
+				tool: step.tool,
+				input: step.input,
+				output: null,
+				status: "pending",
+				error: null,
+				attempts: 0,
+				attempts_before_retry: 0,
+				started_at: null,
+				completed_at: null,
+				duration_ms: null,
+				next_attempt_at: null,
+				requires_approval: step.requires_approval,
+				approval: null,
+				compensation: null,
+				reused_from: null,
+			}),
+		),
+		result: null,
+		error: null,
+		cancel: null,
+		created_at: at,
+		started_at: null,
+		completed_at: null,
+		seq,
+	};
+}
+
+/** A retried run re-runs its failed, skipped and cancelled steps; succeeded ones stand. */
+function retried(state: RunState, steps: readonly number[]): RunState {
+	const again = new Set(steps);
+	return {
+		...state,
+		status: "running",
+		result: null,
+		error: null,
+		cancel: null,
+		completed_at: null,
+		execution_log: state.execution_log.map((step) =>
+			again.has(step.step_number)
+				? {
+						...step,
+						status: "pending",
+						error: null,
+						next_attempt_at: null,
+						attempts_before_retry: step.attempts,
+						approval: null,
+						compensation: null,
+					}
+				: step,
+		),
+	};
+}
+
+function liveStatus(state: RunState): RunState["status"] {
+	if (state.cancel) return "cancelling";
+	if (state.execution_log.some((step) => step.approval?.status === "requested")) {
+		return "waiting_approval";
+	}
+	return state.started_at ? "running" : "pending";
 }
 
 /** Folds a whole log, oldest first. */
@@ -93,6 +201,16 @@ export function foldEvents(events: Iterable<RunEvent>): RunState | undefined {
 	let state: RunState | undefined;
 	for (const event of events) state = applyEvent(state, event);
 	return state;
+}
+
+/**
+ * The state exactly as it was after event `at` (time travel). Undefined when the log is shorter:
+ * the caller reports the last sequence number instead.
+ */
+export function foldUntil(events: readonly RunEvent[], at: number): RunState | undefined {
+	const last = events.at(-1);
+	if (!last || last.seq < at) return undefined;
+	return foldEvents(events.filter((event) => event.seq <= at));
 }
 
 function finished(step: StepState, at: string): Partial<StepState> {
@@ -111,14 +229,4 @@ function updateStep(
 	const log = [...state.execution_log];
 	log[index] = { ...step, ...(typeof change === "function" ? change(step) : change) };
 	return { ...state, execution_log: log };
-}
-
-/**
- * The state exactly as it was after event `at` (time travel). Undefined when the log is shorter:
- * the caller reports the last sequence number instead.
- */
-export function foldUntil(events: readonly RunEvent[], at: number): RunState | undefined {
-	const last = events.at(-1);
-	if (!last || last.seq < at) return undefined;
-	return foldEvents(events.filter((event) => event.seq <= at));
 }

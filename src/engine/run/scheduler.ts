@@ -4,70 +4,174 @@ import type { RunEventData } from "./events";
 import { backoffDelay, type RetryPolicy, shouldRetry } from "./retry-policy";
 import { isTerminal, type RunState, type StepState } from "./state";
 
+/** What the scheduler needs to know about tools, beyond their names. */
+export interface ToolTraits {
+	/** The tool can undo its effect (todo.add deletes what it added). */
+	hasCompensation(tool: string): boolean;
+}
+
 /** What the run's object should do next, decided from its state alone. */
 export interface NextActions {
-	/** Steps whose dependencies have all succeeded, or whose retry is due: start them all now. */
+	/** Steps to start now: dependencies met (and approved where required), or a retry due. */
 	start: number[];
-	/** Events to append right away: skipped steps, then the run's final event. */
+	/** Events to append right away, in order. */
 	events: RunEventData[];
-	/** Epoch ms of the earliest retry still in the future, for the next alarm. */
+	/** A step whose effect to undo next; compensations run one at a time. */
+	compensate: number | null;
+	/** Epoch ms of the earliest future deadline: a retry, a wait, an approval, a cancel grace. */
 	wakeAt: number | null;
 }
 
+const NOTHING: NextActions = { start: [], events: [], compensate: null, wakeAt: null };
+
 /**
- * The DAG scheduler. Once any step has failed for good no new step starts: steps still running
- * finish and are recorded, the rest are skipped, and the run fails when nothing is running.
+ * The DAG scheduler. Once a step has failed for good, or a cancel was asked for, no new step
+ * starts: running steps finish (or, when cancelling, are given a grace period), the rest are
+ * skipped or cancelled, completed effects are undone when asked, and the run ends.
  */
-export function nextActions(state: RunState, now: number): NextActions {
-	const none: NextActions = { start: [], events: [], wakeAt: null };
-	if (isTerminal(state)) return none;
-	const byNumber = new Map(state.execution_log.map((step) => [step.step_number, step]));
-	const failed = state.execution_log.find((step) => step.status === "failed");
-	if (failed) return failRun(state, failed);
-
-	const start: number[] = [];
-	let wakeAt: number | null = null;
+export function nextActions(state: RunState, now: number, tools: ToolTraits): NextActions {
+	if (isTerminal(state)) return NOTHING;
+	if (state.cancel) return wind(state, now, tools, "cancel");
+	if (state.execution_log.some((step) => step.status === "failed")) {
+		return wind(state, now, tools, "failure");
+	}
+	const actions: NextActions = { start: [], events: [], compensate: null, wakeAt: null };
+	const wakeAt = (ms: number) => {
+		actions.wakeAt = actions.wakeAt === null ? ms : Math.min(actions.wakeAt, ms);
+	};
 	for (const step of state.execution_log) {
-		if (step.status === "pending" && dependenciesMet(state, step.step_number, byNumber)) {
-			start.push(step.step_number);
+		const due = step.next_attempt_at ? Date.parse(step.next_attempt_at) : null;
+		if (step.status === "pending" && dependenciesMet(state, step.step_number)) {
+			if (step.requires_approval && step.approval?.status !== "approved") {
+				const expiresAt = new Date(now + state.options.approval_ttl_ms).toISOString();
+				actions.events.push({
+					type: "approval_requested",
+					step: step.step_number,
+					expires_at: expiresAt,
+				});
+				wakeAt(Date.parse(expiresAt));
+			} else {
+				actions.start.push(step.step_number);
+			}
+		} else if (step.status === "ready" && step.approval?.status === "requested") {
+			const expires = Date.parse(step.approval.expires_at);
+			if (expires <= now) {
+				actions.events.push({
+					type: "step_failed",
+					step: step.step_number,
+					attempt: step.attempts,
+					error: {
+						code: "approval_expired",
+						message: `Approval was not given by ${step.approval.expires_at}`,
+					},
+				});
+			} else wakeAt(expires);
 		} else if (step.status === "retry_scheduled") {
-			const due = step.next_attempt_at ? Date.parse(step.next_attempt_at) : now;
-			if (due <= now) start.push(step.step_number);
-			else wakeAt = wakeAt === null ? due : Math.min(wakeAt, due);
+			if (due === null || due <= now) actions.start.push(step.step_number);
+			else wakeAt(due);
+		} else if (isSleeping(step) && due !== null) {
+			if (due <= now) {
+				actions.events.push({
+					type: "step_succeeded",
+					step: step.step_number,
+					attempt: step.attempts,
+					output: { waited_ms: due - Date.parse(step.started_at ?? step.next_attempt_at ?? "") },
+				});
+			} else wakeAt(due);
 		}
 	}
-	if (state.execution_log.every((step) => step.status === "succeeded")) {
-		return { ...none, events: [{ type: "run_completed", result: runResult(state) }] };
+	const succeeded = (step: StepState) => step.status === "succeeded";
+	if (actions.events.length === 0 && state.execution_log.every(succeeded)) {
+		return { ...NOTHING, events: [{ type: "run_completed", result: runResult(state) }] };
 	}
-	return { start, events: [], wakeAt };
+	return actions;
 }
 
-function failRun(state: RunState, failed: StepState): NextActions {
-	const events: RunEventData[] = [];
-	for (const step of state.execution_log) {
-		if (step.status === "pending" || step.status === "retry_scheduled") {
-			events.push({
-				type: "step_skipped",
-				step: step.step_number,
-				reason: `Not started because step ${failed.step_number} failed`,
-			});
-		}
-	}
-	if (!state.execution_log.some((step) => step.status === "running")) {
-		const error = failed.error ?? { code: "step_failed", message: "Step failed" };
-		events.push({ type: "run_failed", error: { ...error, step: failed.step_number } });
-	}
-	return { start: [], events, wakeAt: null };
-}
-
-function dependenciesMet(
+/** Ends a run that failed or is being cancelled: stop, clean up, undo if asked, finish. */
+function wind(
 	state: RunState,
-	stepNumber: number,
-	byNumber: ReadonlyMap<number, StepState>,
-): boolean {
+	now: number,
+	tools: ToolTraits,
+	cause: "cancel" | "failure",
+): NextActions {
+	const events: RunEventData[] = [];
+	const failed = state.execution_log.find((step) => step.status === "failed");
+	const reason =
+		cause === "cancel"
+			? "The run was cancelled"
+			: `Not started because step ${failed?.step_number} failed`;
+	let wakeAt: number | null = null;
+	let running = 0;
+	const graceOver =
+		cause === "cancel" &&
+		state.cancel !== null &&
+		now >= Date.parse(state.cancel.requested_at) + state.options.cancel_grace_ms;
+	for (const step of state.execution_log) {
+		const waiting =
+			["pending", "ready", "retry_scheduled"].includes(step.status) || isSleeping(step);
+		if (waiting) {
+			events.push(
+				cause === "cancel"
+					? { type: "step_cancelled", step: step.step_number, reason }
+					: { type: "step_skipped", step: step.step_number, reason },
+			);
+		} else if (step.status === "running") {
+			if (graceOver) {
+				events.push({
+					type: "step_cancelled",
+					step: step.step_number,
+					reason: "Did not stop within the cancel grace period",
+				});
+			} else {
+				running += 1;
+				if (cause === "cancel" && state.cancel) {
+					wakeAt = Date.parse(state.cancel.requested_at) + state.options.cancel_grace_ms;
+				}
+			}
+		}
+	}
+	if (running > 0) return { ...NOTHING, events, wakeAt };
+	const compensate =
+		cause === "cancel" ? (state.cancel?.compensate ?? false) : state.options.compensate_on_failure;
+	const next = compensate ? nextCompensation(state, tools) : null;
+	if (next !== null) return { ...NOTHING, events, compensate: next };
+	if (cause === "cancel") events.push({ type: "run_cancelled" });
+	else {
+		const error = failed?.error ?? { code: "step_failed", message: "Step failed" };
+		events.push({ type: "run_failed", error: { ...error, step: failed?.step_number ?? null } });
+	}
+	return { ...NOTHING, events };
+}
+
+/**
+ * The next completed step whose effect to undo: latest finished first, so a step is undone only
+ * after every step that depended on it. Reused outputs belong to another run and are left alone.
+ */
+export function nextCompensation(state: RunState, tools: ToolTraits): number | null {
+	const candidates = state.execution_log
+		.filter(
+			(step) =>
+				step.status === "succeeded" &&
+				step.compensation === null &&
+				step.reused_from === null &&
+				tools.hasCompensation(step.tool),
+		)
+		.sort(
+			(a, b) =>
+				(b.completed_at ?? "").localeCompare(a.completed_at ?? "") || b.step_number - a.step_number,
+		);
+	return candidates[0]?.step_number ?? null;
+}
+
+function isSleeping(step: StepState): boolean {
+	return step.status === "running" && step.next_attempt_at !== null;
+}
+
+function dependenciesMet(state: RunState, stepNumber: number): boolean {
 	const planned = state.plan.steps.find((step) => step.step_number === stepNumber);
 	return (planned?.depends_on ?? []).every(
-		(dependency) => byNumber.get(dependency)?.status === "succeeded",
+		(dependency) =>
+			state.execution_log.find((step) => step.step_number === dependency)?.status === "succeeded",
 	);
 }
 
@@ -85,10 +189,14 @@ export function recordedOutputs(state: RunState): Map<number, Json> {
 	return outputs;
 }
 
-/** Turns the result of one attempt into its event: success, a scheduled retry, or failure. */
+/**
+ * Turns the result of one attempt into its event: success, a scheduled retry, or failure.
+ * `attempt` counts within the current budget (attempts since the run was last retried).
+ */
 export function settleAttempt(
 	step: number,
 	attempt: number,
+	budgetAttempt: number,
 	result: ToolResult,
 	policy: RetryPolicy,
 	now: number,
@@ -96,8 +204,8 @@ export function settleAttempt(
 ): RunEventData {
 	if (result.success) return { type: "step_succeeded", step, attempt, output: result.output };
 	const error = { code: result.error.code, message: result.error.message };
-	if (shouldRetry(attempt, result.error.retryable, policy)) {
-		const retryAt = new Date(now + backoffDelay(attempt, policy, random)).toISOString();
+	if (shouldRetry(budgetAttempt, result.error.retryable, policy)) {
+		const retryAt = new Date(now + backoffDelay(budgetAttempt, policy, random)).toISOString();
 		return { type: "step_retry_scheduled", step, attempt, error, retry_at: retryAt };
 	}
 	return { type: "step_failed", step, attempt, error };
@@ -113,6 +221,6 @@ export const INTERRUPTED: ToolFailure = {
 /** Steps recorded as running that no live execution owns: their attempt died with the object. */
 export function interruptedSteps(state: RunState, inflight: ReadonlySet<number>): StepState[] {
 	return state.execution_log.filter(
-		(step) => step.status === "running" && !inflight.has(step.step_number),
+		(step) => step.status === "running" && !isSleeping(step) && !inflight.has(step.step_number),
 	);
 }

@@ -1,16 +1,29 @@
 import type { Json } from "../json";
-import type { Plan, RunPolicy } from "../plan/model";
+import type { Plan, RunOptions } from "../plan/model";
 import type { RunError, StepError } from "./events";
 
-export const RUN_STATUSES = ["pending", "running", "completed", "failed"] as const;
+export const RUN_STATUSES = [
+	"pending",
+	"running",
+	"waiting_approval",
+	"cancelling",
+	"cancelled",
+	"completed",
+	"failed",
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+
 export type StepStatus =
 	| "pending"
+	/** Dependencies met; held for approval. */
+	| "ready"
 	| "running"
 	| "retry_scheduled"
 	| "succeeded"
 	| "failed"
-	| "skipped";
+	| "cancelled"
+	| "skipped"
+	| "compensated";
 
 export interface StepState {
 	step_number: number;
@@ -21,11 +34,20 @@ export interface StepState {
 	status: StepStatus;
 	error: StepError | null;
 	attempts: number;
+	/** Attempts made before the run was last retried; each retry of the run gets a fresh budget. */
+	attempts_before_retry: number;
 	/** Start, end and duration of the latest attempt. */
 	started_at: string | null;
 	completed_at: string | null;
 	duration_ms: number | null;
+	/** When a scheduled retry falls due, or a durable wait ends. */
 	next_attempt_at: string | null;
+	requires_approval: boolean;
+	approval: { status: "requested" | "approved" | "rejected"; expires_at: string } | null;
+	/** Set once the step's effect has been undone, or the attempt to undo it failed. */
+	compensation: { status: "compensated" | "failed"; output: Json; error: StepError | null } | null;
+	/** The run this step's output was reused from, for forked runs. */
+	reused_from: string | null;
 }
 
 export interface RunState {
@@ -34,10 +56,13 @@ export interface RunState {
 	prompt: string | null;
 	status: RunStatus;
 	plan: Plan;
-	policy: RunPolicy;
+	options: RunOptions;
+	forked_from: { run_id: string; from_step: number | null } | null;
 	execution_log: StepState[];
 	result: Json;
 	error: RunError | null;
+	/** Set by a cancel request; compensation follows it when asked for. */
+	cancel: { compensate: boolean; reason: string | null; requested_at: string } | null;
 	created_at: string;
 	started_at: string | null;
 	completed_at: string | null;
@@ -45,7 +70,11 @@ export interface RunState {
 	seq: number;
 }
 
-export const TERMINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set(["completed", "failed"]);
+export const TERMINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set([
+	"completed",
+	"failed",
+	"cancelled",
+]);
 
 export function isTerminal(state: RunState): boolean {
 	return TERMINAL_RUN_STATUSES.has(state.status);
@@ -53,7 +82,7 @@ export function isTerminal(state: RunState): boolean {
 
 /** The run as the API returns it: internal bookkeeping left out. */
 export function toRunView(state: RunState) {
-	const { tenant: _tenant, policy: _policy, seq: _seq, ...view } = state;
+	const { tenant: _tenant, options: _options, seq: _seq, ...view } = state;
 	return view;
 }
 

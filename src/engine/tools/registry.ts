@@ -3,11 +3,14 @@ import { calculatorTool } from "./calculator";
 import { chaosTool } from "./chaos";
 import { todoTools } from "./todo";
 import type { Tool } from "./types";
+import { waitTool } from "./wait";
 
 export interface ToolDescription {
 	name: string;
 	description: string;
 	mutates: boolean;
+	requires_approval: boolean;
+	compensable: boolean;
 	input_schema: Record<string, unknown>;
 }
 
@@ -24,6 +27,10 @@ export class ToolRegistry {
 		return this.tools.get(name);
 	}
 
+	hasCompensation(name: string): boolean {
+		return this.tools.get(name)?.compensate !== undefined;
+	}
+
 	names(): string[] {
 		return [...this.tools.keys()];
 	}
@@ -33,6 +40,8 @@ export class ToolRegistry {
 			name: tool.name,
 			description: tool.description,
 			mutates: tool.mutates,
+			requires_approval: tool.requiresApproval ?? false,
+			compensable: tool.compensate !== undefined,
 			input_schema: z.toJSONSchema(tool.input, { io: "input" }) as Record<string, unknown>,
 		}));
 		return this.described;
@@ -44,8 +53,8 @@ export interface RegistryOptions {
 	includeDevTools: boolean;
 }
 
-const productionRegistry = new ToolRegistry([calculatorTool, ...todoTools]);
-const developmentRegistry = new ToolRegistry([calculatorTool, ...todoTools, chaosTool]);
+const productionRegistry = new ToolRegistry([calculatorTool, ...todoTools, waitTool]);
+const developmentRegistry = new ToolRegistry([calculatorTool, ...todoTools, waitTool, chaosTool]);
 
 /** Returns the shared registry for an environment; both are built once per isolate. */
 export function toolRegistry({ includeDevTools }: RegistryOptions): ToolRegistry {

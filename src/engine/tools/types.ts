@@ -34,9 +34,18 @@ export interface Tool<S extends z.ZodType = z.ZodType> {
 	input: S;
 	/** True when executing the tool changes state outside the run. */
 	mutates: boolean;
+	/** Destructive: every step using it waits for a person's approval, whatever the plan says. */
+	requiresApproval?: boolean;
 	retry?: Partial<RetryPolicy>;
 	// Method syntax keeps registries of differently-typed tools assignable to Tool.
 	execute(input: z.output<S>, ctx: ToolContext): Promise<ToolResult>;
+	/**
+	 * Present on tools that only wait: the run's object then sleeps on its alarm for this many ms,
+	 * holding no CPU, instead of calling execute.
+	 */
+	sleepMs?(input: z.output<S>): number;
+	/** Undoes a successful execution, given its input and output (the saga's compensation). */
+	compensate?(input: z.output<S>, output: Json, ctx: ToolContext): Promise<ToolResult>;
 }
 
 /** Thrown inside a tool to fail the step with a code; anything else thrown counts as transient. */

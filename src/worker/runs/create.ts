@@ -1,40 +1,113 @@
+import type { Context } from "hono";
 import { z } from "zod";
 import { DEFAULT_TENANT, plannerFor, registryFor } from "../../config";
+import { idempotencyClient } from "../../durable/idempotency-store";
 import { runClient } from "../../durable/run-client";
+import type { RunInit } from "../../durable/run-object";
+import { AppError } from "../../engine/errors";
 import { finalisePlan } from "../../engine/plan/finalise";
-import { RunPolicySchema } from "../../engine/plan/model";
+import { PlanDraftSchema, RunOptionsSchema } from "../../engine/plan/model";
+import type { RunView } from "../../engine/run/state";
+import type { AppEnv } from "../app-env";
 import { factory } from "../factory";
 import { validate } from "../validate";
 
 export const MAX_PROMPT_LENGTH = 4_000;
 
-const CreateRunBody = z
-	.object({
-		prompt: z.string().trim().min(1, "The prompt is empty").max(MAX_PROMPT_LENGTH),
-		policy: RunPolicySchema.optional(),
-	})
-	.strict();
-
-/** POST /runs: plan the prompt, validate the plan, hand it to a new run object, answer 201. */
-export const createRun = factory.createHandlers(validate("json", CreateRunBody), async (c) => {
-	const { prompt, policy } = c.req.valid("json");
-	const planner = plannerFor(c.env);
-	const draft = await planner.plan(prompt);
-	const plan = finalisePlan(draft, registryFor(c.env), {
-		planId: crypto.randomUUID(),
-		planner: planner.name,
-		failureCode: "unplannable_prompt",
-	});
-	const id = c.env.RUNS.newUniqueId();
-	const run = await runClient(c.env, id).create({
-		run_id: id.toString(),
-		tenant: DEFAULT_TENANT,
-		prompt,
-		plan,
-		policy: policy ?? {},
-		request_id: c.var.requestId,
-	});
-	c.var.logger.info("run created", { run_id: run.run_id, steps: plan.steps.length });
-	const { run_id, status, created_at } = run;
-	return c.json({ run_id, status, prompt, plan, created_at }, 201);
+const CreateRunBody = RunOptionsSchema.extend({
+	prompt: z.string().trim().min(1, "The prompt is empty").max(MAX_PROMPT_LENGTH).optional(),
+	plan: PlanDraftSchema.optional(),
+}).refine((body) => (body.prompt === undefined) !== (body.plan === undefined), {
+	message: "Send either a prompt or a plan, not both",
+	path: ["prompt"],
 });
+
+type CreateRunBody = z.infer<typeof CreateRunBody>;
+
+const IdempotencyKey = z
+	.string()
+	.regex(/^[\x21-\x7e]{1,255}$/, "Idempotency-Key must be 1 to 255 visible ASCII characters");
+
+/**
+ * POST /runs: plan the prompt (or take the client's plan), validate it like any other, hand it to
+ * a new run object and answer 201. With an Idempotency-Key, a repeat within 24 hours answers 200
+ * with the original run, and the same key with another body is a 409.
+ */
+export const createRun = factory.createHandlers(validate("json", CreateRunBody), async (c) => {
+	const body = c.req.valid("json");
+	const rawKey = c.req.header("Idempotency-Key");
+	if (rawKey === undefined) return respond(c, await start(c, await prepare(c, body)), 201);
+	const key = IdempotencyKey.safeParse(rawKey);
+	if (!key.success)
+		throw new AppError("invalid_request", key.error.issues[0]?.message ?? "Bad key");
+
+	const hash = await sha256(JSON.stringify(body));
+	const store = idempotencyClient(c.env, DEFAULT_TENANT, key.data);
+	// Peek first, so a replay never pays for planning again.
+	let claim = await store.peek(hash);
+	if (claim.status === "new") {
+		const init = await prepare(c, body);
+		claim = await store.claim(hash, init);
+		if (claim.status === "new") return respond(c, await start(c, init), 201);
+	}
+	if (claim.status === "conflict") {
+		throw new AppError(
+			"idempotency_conflict",
+			"This Idempotency-Key was already used with a different body",
+		);
+	}
+	if (claim.status !== "replay") throw new Error("unreachable claim state");
+	// create() is idempotent, so a replay racing the original's creation is still answered.
+	return respond(c, await start(c, claim.init), 200);
+});
+
+/** Plans (or takes the client's plan), validates, and builds the new run's creation input. */
+async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit> {
+	const { prompt, plan: clientPlan, ...options } = body;
+	const registry = registryFor(c.env);
+	const planId = crypto.randomUUID();
+	let plan: RunInit["plan"];
+	if (clientPlan) {
+		plan = finalisePlan(clientPlan, registry, {
+			planId,
+			planner: "client",
+			failureCode: "invalid_plan",
+		});
+	} else {
+		const planner = plannerFor(c.env);
+		const draft = await planner.plan(prompt ?? "");
+		plan = finalisePlan(draft, registry, {
+			planId,
+			planner: planner.name,
+			failureCode: "unplannable_prompt",
+		});
+	}
+	return {
+		run_id: c.env.RUNS.newUniqueId().toString(),
+		tenant: DEFAULT_TENANT,
+		prompt: prompt ?? null,
+		plan,
+		options,
+		forked_from: null,
+		reused: [],
+		request_id: c.var.requestId,
+	};
+}
+
+export async function start(c: Context<AppEnv>, init: RunInit): Promise<RunView> {
+	const run = await runClient(c.env, c.env.RUNS.idFromString(init.run_id)).create(init);
+	c.var.logger.info("run created", { run_id: run.run_id, steps: init.plan.steps.length });
+	return run;
+}
+
+/** The creation answer: the same shape for 201, a replay's 200 and a fork (which names its source). */
+export function respond(c: Context<AppEnv>, run: RunView, status: 200 | 201) {
+	const { run_id, status: runStatus, prompt, plan, created_at, forked_from } = run;
+	const body = { run_id, status: runStatus, prompt, plan, created_at };
+	return c.json(forked_from ? { ...body, forked_from } : body, status);
+}
+
+async function sha256(text: string): Promise<string> {
+	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+	return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}

@@ -1,34 +1,16 @@
-import { drizzle } from "drizzle-orm/d1";
-import type { Context } from "hono";
 import { z } from "zod";
-import { DEFAULT_TENANT } from "../../config";
-import { isArchived, loadArchivedEvents } from "../../db/run-history";
 import { runClient } from "../../durable/run-client";
 import { AppError } from "../../engine/errors";
 import type { RunEvent } from "../../engine/run/events";
+import { toPublicEvent } from "../../engine/run/public-event";
 import { foldEvents, foldUntil } from "../../engine/run/reducer";
 import { toRunView } from "../../engine/run/state";
-import type { AppEnv } from "../app-env";
 import { factory } from "../factory";
 import { parseRunId } from "../run-id";
 import { validate } from "../validate";
+import { eventsOf } from "./source";
 
 const Seq = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-
-const notFound = () => new AppError("run_not_found", "No run has this id");
-
-/**
- * A run's events after `afterSeq`: from its object while it keeps them, else from the D1 archive.
- * Throws run_not_found when neither knows the run.
- */
-async function eventsOf(c: Context<AppEnv>, runId: string, afterSeq: number, limit: number) {
-	const live = await runClient(c.env, parseRunId(c.env.RUNS, runId)).events(afterSeq, limit);
-	if (live) return live;
-	const db = drizzle(c.env.DB);
-	const archived = await loadArchivedEvents(db, DEFAULT_TENANT, runId, afterSeq, limit);
-	if (archived.length > 0 || (await isArchived(db, DEFAULT_TENANT, runId))) return archived;
-	throw notFound();
-}
 
 /** GET /runs/:id, and with ?at=<seq> the run as it was right after that event. */
 export const readRun = factory.createHandlers(
@@ -70,7 +52,7 @@ export const readEvents = factory.createHandlers(
 		const events = await eventsOf(c, c.req.param("id") ?? "", after, limit);
 		const last = events.at(-1);
 		return c.json({
-			events: events.map(({ seq, at, data: { type, ...data } }) => ({ seq, type, at, data })),
+			events: events.map(toPublicEvent),
 			next_after: events.length === limit && last ? last.seq : null,
 		});
 	},

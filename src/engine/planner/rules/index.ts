@@ -120,6 +120,7 @@ function toSteps(clauses: readonly Clause[]): Step[] {
 			input: clause.call.input,
 			reasoning: `${clause.call.reasoning} (from "${clause.text}")`,
 			depends_on: dependsOn,
+			requires_approval: false,
 		};
 	});
 }

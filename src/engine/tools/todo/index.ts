@@ -23,6 +23,20 @@ function fromOutcome<T extends Json>(outcome: TodoOutcome<T>): ToolResult {
 	return outcome.ok ? succeed(outcome.value) : fail(outcome.code, outcome.message);
 }
 
+/** The todo a step returned, for compensations; a malformed output cannot be undone. */
+const TodoOutput = z.object({
+	id: z.string(),
+	title: z.string(),
+	done: z.boolean(),
+	created_at: z.string(),
+	completed_at: z.string().nullable(),
+});
+
+function recordedTodo(output: Json) {
+	const parsed = TodoOutput.safeParse(output);
+	return parsed.success ? parsed.data : undefined;
+}
+
 const add = defineTool({
 	name: "todo.add",
 	description: "Adds a todo for the tenant and returns it.",
@@ -30,6 +44,15 @@ const add = defineTool({
 	mutates: true,
 	async execute({ title }, ctx) {
 		return fromOutcome(await ctx.services.todos.add(title, ctx.idempotencyKey));
+	},
+	async compensate(_input, output, ctx) {
+		const todo = recordedTodo(output);
+		if (!todo) return fail("invalid_output", "The step's output names no todo to remove");
+		const outcome = await ctx.services.todos.delete({ id: todo.id }, `${ctx.idempotencyKey}:undo`);
+		// Already gone is as good as undone.
+		return outcome.ok || outcome.code === "todo_not_found"
+			? succeed({ removed: todo.id })
+			: fromOutcome(outcome);
 	},
 });
 
@@ -69,8 +92,14 @@ const remove = defineTool({
 	description: "Deletes one todo, named by id or by title, and returns what was deleted.",
 	input: TodoRefInput,
 	mutates: true,
+	requiresApproval: true,
 	async execute(ref, ctx) {
 		return fromOutcome(await ctx.services.todos.delete(ref, ctx.idempotencyKey));
+	},
+	async compensate(_input, output, ctx) {
+		const todo = recordedTodo(output);
+		if (!todo) return fail("invalid_output", "The step's output names no todo to restore");
+		return fromOutcome(await ctx.services.todos.restore(todo, `${ctx.idempotencyKey}:undo`));
 	},
 });
 

@@ -28,4 +28,6 @@ export interface TodoPort {
 	get(ref: TodoRef): Promise<TodoOutcome<Todo>>;
 	complete(ref: TodoRef, idempotencyKey: string): Promise<TodoOutcome<Todo>>;
 	delete(ref: TodoRef, idempotencyKey: string): Promise<TodoOutcome<Todo>>;
+	/** Puts a deleted todo back exactly as it was (compensating a delete). */
+	restore(todo: Todo, idempotencyKey: string): Promise<TodoOutcome<Todo>>;
 }

@@ -1,0 +1,43 @@
+import type { RunEvent } from "../engine/run/events";
+import { isTerminalEvent, toPublicEvent } from "../engine/run/public-event";
+import type { RunView } from "../engine/run/state";
+
+/**
+ * WebSocket followers of one run, through the Hibernation API: the runtime holds idle sockets,
+ * so a follower costs nothing between events and survives the object's eviction.
+ */
+export class LiveUpdates {
+	constructor(private readonly ctx: DurableObjectState) {}
+
+	/**
+	 * Accepts a follower: a snapshot first, then every event after `after` that is already
+	 * recorded, then live events as they are appended. A finished run closes the socket at once.
+	 */
+	accept(run: RunView & { seq: number }, missed: readonly RunEvent[], finished: boolean): Response {
+		const { 0: client, 1: server } = new WebSocketPair();
+		this.ctx.acceptWebSocket(server);
+		const { seq, ...view } = run;
+		server.send(JSON.stringify({ type: "snapshot", seq, run: view }));
+		for (const event of missed) server.send(eventMessage(event));
+		if (finished) server.close(1000, "run finished");
+		return new Response(null, { status: 101, webSocket: client });
+	}
+
+	/** Sends one event to every follower, and closes them all after the final one. */
+	broadcast(event: RunEvent): void {
+		const message = eventMessage(event);
+		const terminal = isTerminalEvent(event);
+		for (const socket of this.ctx.getWebSockets()) {
+			try {
+				socket.send(message);
+				if (terminal) socket.close(1000, "run finished");
+			} catch {
+				// A socket that is already closing has nothing left to receive.
+			}
+		}
+	}
+}
+
+function eventMessage(event: RunEvent): string {
+	return JSON.stringify({ type: "event", seq: event.seq, event: toPublicEvent(event) });
+}

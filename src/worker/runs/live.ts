@@ -1,0 +1,82 @@
+import { streamSSE } from "hono/streaming";
+import { z } from "zod";
+import { runClient } from "../../durable/run-client";
+import { AppError } from "../../engine/errors";
+import { isTerminalEvent, toPublicEvent } from "../../engine/run/public-event";
+import { factory } from "../factory";
+import { parseRunId } from "../run-id";
+import { validate } from "../validate";
+import { eventsOf, runNotFound } from "./source";
+
+const After = z.object({ after: z.coerce.number().int().min(0).optional() }).strict();
+
+/** GET /runs/:id/ws: a WebSocket served by the run's object (Hibernation API). */
+export const followRunSocket = factory.createHandlers(validate("query", After), async (c) => {
+	if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+		throw new AppError("upgrade_required", "Connect with a WebSocket upgrade (Upgrade: websocket)");
+	}
+	const res = await runClient(c.env, parseRunId(c.env.RUNS, c.req.param("id") ?? "")).fetch(
+		c.req.raw,
+	);
+	if (res.status === 404) throw runNotFound();
+	return res;
+});
+
+const HEARTBEAT_MS = 25_000;
+
+/**
+ * GET /runs/:id/stream: the same sequence as Server-Sent Events, `id:` being the seq. A fresh
+ * client gets a snapshot first; one resuming with Last-Event-ID (or ?after=) gets every event
+ * after it. The stream ends after the run's final event.
+ */
+export const followRunStream = factory.createHandlers(validate("query", After), async (c) => {
+	const runId = c.req.param("id") ?? "";
+	const client = runClient(c.env, parseRunId(c.env.RUNS, runId));
+	const lastEventId = c.req.header("Last-Event-ID");
+	const resumeFrom =
+		lastEventId !== undefined && /^\d+$/.test(lastEventId)
+			? Number(lastEventId)
+			: c.req.valid("query").after;
+	const run = await client.view();
+	if (!run) {
+		// Purged from its object: the archive holds the whole, finished log.
+		const archived = await eventsOf(c, runId, resumeFrom ?? 0);
+		return streamSSE(c, async (stream) => {
+			for (const event of archived) {
+				await stream.writeSSE({
+					id: String(event.seq),
+					event: "event",
+					data: JSON.stringify(toPublicEvent(event)),
+				});
+			}
+		});
+	}
+	return streamSSE(c, async (stream) => {
+		let last = resumeFrom;
+		if (last === undefined) {
+			const events = (await client.events(0)) ?? [];
+			last = events.at(-1)?.seq ?? 0;
+			const { seq: _seq, ...view } = { ...run, seq: last };
+			await stream.writeSSE({
+				id: String(last),
+				event: "snapshot",
+				data: JSON.stringify({ type: "snapshot", seq: last, run: view }),
+			});
+			if (events.some(isTerminalEvent)) return;
+		}
+		for (;;) {
+			const event = await client.nextEvent(last, HEARTBEAT_MS);
+			if (!event) {
+				await stream.write(": heartbeat\n\n");
+				continue;
+			}
+			last = event.seq;
+			await stream.writeSSE({
+				id: String(event.seq),
+				event: "event",
+				data: JSON.stringify(toPublicEvent(event)),
+			});
+			if (isTerminalEvent(event)) return;
+		}
+	});
+});
