@@ -163,3 +163,31 @@ describe("prompt text helpers", () => {
 		expect(cleanTitle(raw)).toBe(title);
 	});
 });
+
+describe("rules planner: waits", () => {
+	it.each([
+		["wait 5 seconds", 5_000],
+		["pause for 2 minutes", 120_000],
+		["sleep 100 ms", 100],
+		["wait an hour", 3_600_000],
+		["wait 1.5 s", 1_500],
+	])("reads %j as a wait of %d ms", async (prompt, ms) => {
+		expect(await steps(prompt)).toEqual([{ tool: "wait", input: { ms }, depends_on: [] }]);
+	});
+
+	it("makes a wait a barrier between what comes before and after it", async () => {
+		expect(
+			(await steps("calculate 1+1 and calculate 2+2, wait 5 seconds, then calculate 3+3")).map(
+				(s) => s.depends_on,
+			),
+		).toEqual([[], [], [1, 2], [3]]);
+	});
+
+	it("refuses a wait over 24 hours at validation", async () => {
+		const draft = await rulesPlanner.plan("wait 25 hours");
+		expect(validatePlan(draft, registry)).toMatchObject({
+			ok: false,
+			issues: [{ code: "invalid_input" }],
+		});
+	});
+});

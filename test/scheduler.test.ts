@@ -65,7 +65,9 @@ describe("scheduler", () => {
 			{ type: "step_succeeded", step: 2, attempt: 1, output: "last" },
 			{ type: "step_succeeded", step: 1, attempt: 1, output: "first" },
 		]);
-		expect(nextActions(state, T0, TRAITS).events).toEqual([{ type: "run_completed", result: "last" }]);
+		expect(nextActions(state, T0, TRAITS).events).toEqual([
+			{ type: "run_completed", result: "last" },
+		]);
 	});
 
 	it("after a failure starts nothing, skips what has not started, and waits for running steps", () => {
@@ -149,7 +151,9 @@ describe("scheduler", () => {
 			expect(settleAttempt(1, 1, 1, math, policy, T0, half).type).toBe("step_failed");
 			const interrupted = { success: false as const, error: INTERRUPTED };
 			expect(settleAttempt(1, 3, 3, interrupted, policy, T0, half).type).toBe("step_failed");
-			expect(settleAttempt(1, 2, 2, interrupted, policy, T0, half).type).toBe("step_retry_scheduled");
+			expect(settleAttempt(1, 2, 2, interrupted, policy, T0, half).type).toBe(
+				"step_retry_scheduled",
+			);
 		});
 	});
 });

@@ -31,3 +31,21 @@ export class InflightSteps {
 		for (const entry of this.running.values()) entry.controller.abort(new Error(reason));
 	}
 }
+
+/** Waits for the first of `tasks` to settle, or for `wakeAt` to pass. */
+export async function raceUntil(tasks: Promise<void>[], wakeAt: number | null): Promise<void> {
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const due =
+		wakeAt === null
+			? []
+			: [
+					new Promise<void>(
+						(resolve) => (timer = setTimeout(resolve, Math.max(0, wakeAt - Date.now()))),
+					),
+				];
+	try {
+		await Promise.race([...tasks, ...due]);
+	} finally {
+		if (timer !== undefined) clearTimeout(timer);
+	}
+}

@@ -7,7 +7,25 @@ import type { RunView } from "../engine/run/state";
  * so a follower costs nothing between events and survives the object's eviction.
  */
 export class LiveUpdates {
+	private readonly listeners = new Set<(event: RunEvent) => void>();
+
 	constructor(private readonly ctx: DurableObjectState) {}
+
+	/** Resolves with the next appended event, or null after `timeoutMs`. */
+	nextAppended(timeoutMs: number): Promise<RunEvent | null> {
+		return new Promise((resolve) => {
+			const listener = (event: RunEvent) => {
+				clearTimeout(timer);
+				this.listeners.delete(listener);
+				resolve(event);
+			};
+			const timer = setTimeout(() => {
+				this.listeners.delete(listener);
+				resolve(null);
+			}, timeoutMs);
+			this.listeners.add(listener);
+		});
+	}
 
 	/**
 	 * Accepts a follower: a snapshot first, then every event after `after` that is already
@@ -23,8 +41,9 @@ export class LiveUpdates {
 		return new Response(null, { status: 101, webSocket: client });
 	}
 
-	/** Sends one event to every follower, and closes them all after the final one. */
+	/** Hands one appended event to every waiter and follower; closes followers after the final one. */
 	broadcast(event: RunEvent): void {
+		for (const listener of this.listeners) listener(event);
 		const message = eventMessage(event);
 		const terminal = isTerminalEvent(event);
 		for (const socket of this.ctx.getWebSockets()) {

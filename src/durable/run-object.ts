@@ -17,9 +17,7 @@
  * finishes (retried until it lands). After the retention period the object deletes its storage.
  */
 import { DurableObject } from "cloudflare:workers";
-import { drizzle } from "drizzle-orm/d1";
-import { loggerFor, registryFor, retentionMs } from "../config";
-import { writeRun } from "../db/archive";
+import { loggerFor, registryFor } from "../config";
 import type { Json } from "../engine/json";
 import type { Logger } from "../engine/log";
 import type { Plan, RunOptions } from "../engine/plan/model";
@@ -37,9 +35,10 @@ import {
 import { isTerminal, type RunState, type RunView, toRunView } from "../engine/run/state";
 import { fail, type ToolContext, type ToolResult } from "../engine/tools/types";
 import { EventLog } from "./event-log";
-import { InflightSteps } from "./inflight-steps";
+import { InflightSteps, raceUntil } from "./inflight-steps";
 import { LiveUpdates } from "./live-updates";
-import { todoPortFor } from "./todo-port";
+import { RunArchive } from "./run-archive";
+import { toolContextFor } from "./tool-context";
 
 export interface RunInit {
 	run_id: string;
@@ -60,7 +59,6 @@ export type ControlResult =
 const WATCHDOG_MARGIN_MS = 5_000;
 /** Deadlines sooner than this are waited for in the alarm; later ones get an alarm of their own. */
 const IN_PROCESS_WAIT_MS = 1_000;
-const ARCHIVE_RETRY_MAX_MS = 60_000;
 
 export class RunObject extends DurableObject<Env> {
 	private log: EventLog;
@@ -68,18 +66,17 @@ export class RunObject extends DurableObject<Env> {
 	private state: RunState | undefined;
 	private readonly inflight = new InflightSteps();
 	private readonly live: LiveUpdates;
-	private readonly listeners = new Set<(event: RunEvent) => void>();
 	private logger: Logger;
 	private alarmRun: Promise<void> | undefined;
-	private startRowWrite: Promise<void> | undefined;
 	private nudge: (() => void) | undefined;
-	private archiveFailures = 0;
+	private readonly archive: RunArchive;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.log = new EventLog(ctx.storage.sql);
 		this.registry = registryFor(env);
 		this.live = new LiveUpdates(ctx);
+		this.archive = new RunArchive(ctx, env, () => this.logger);
 		this.state = foldEvents(this.log.read());
 		this.logger = loggerFor(env, { run_id: this.state?.run_id });
 	}
@@ -109,19 +106,7 @@ export class RunObject extends DurableObject<Env> {
 	/** The first event after `afterSeq`, waiting up to `timeoutMs` for it; null on timeout. */
 	async nextEvent(afterSeq: number, timeoutMs = 30_000): Promise<RunEvent | null> {
 		const [recorded] = this.log.read(afterSeq, 1);
-		if (recorded) return recorded;
-		return new Promise((resolve) => {
-			const listener = (event: RunEvent) => {
-				clearTimeout(timer);
-				this.listeners.delete(listener);
-				resolve(event);
-			};
-			const timer = setTimeout(() => {
-				this.listeners.delete(listener);
-				resolve(null);
-			}, timeoutMs);
-			this.listeners.add(listener);
-		});
+		return recorded ?? this.live.nextAppended(timeoutMs);
 	}
 
 	async cancel(compensate: boolean, reason: string | null): Promise<ControlResult> {
@@ -141,7 +126,7 @@ export class RunObject extends DurableObject<Env> {
 				.filter((step) => step.status !== "succeeded")
 				.map((step) => step.step_number);
 			this.append({ type: "run_retried", steps });
-			this.ctx.storage.kv.delete("archived_at");
+			this.archive.reopen();
 		});
 	}
 
@@ -162,6 +147,14 @@ export class RunObject extends DurableObject<Env> {
 		return this.live.accept({ ...toRunView(state), seq: state.seq }, missed, isTerminal(state));
 	}
 
+	override async webSocketMessage(): Promise<void> {
+		// Followers only listen; anything they send is ignored.
+	}
+
+	override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
+		socket.close(code === 1005 ? 1000 : code, "follower left");
+	}
+
 	override async alarm(): Promise<void> {
 		// Alarms never overlap, but a direct call (runDurableObjectAlarm in tests) joins a running one.
 		this.alarmRun ??= this.runAlarm().finally(() => {
@@ -174,20 +167,19 @@ export class RunObject extends DurableObject<Env> {
 		if (!this.state) return;
 		if (!isTerminal(this.state)) await this.drive();
 		if (!isTerminal(this.current())) return;
-		const archivedAt = this.ctx.storage.kv.get<string>("archived_at");
-		if (!archivedAt) await this.archive();
-		else await this.purgeIfDue(archivedAt);
+		const archivedAt = this.archive.archivedAt();
+		if (!archivedAt) await this.archive.archive(this.current(), [...this.log.read()]);
+		else if (await this.archive.purgeIfDue(archivedAt)) {
+			this.state = undefined;
+			this.log = new EventLog(this.ctx.storage.sql);
+		}
 	}
 
 	private async drive(): Promise<void> {
 		if (!this.current().started_at) {
 			this.append({ type: "run_started" });
 			// Listed while live; not awaited, so D1 stays off the path to the first step.
-			this.startRowWrite = writeRun(drizzle(this.env.DB), this.current()).catch((error) => {
-				this.logger.warn("start row write failed; the final archive writes it", {
-					error: String(error),
-				});
-			});
+			this.archive.writeStart(this.current());
 		}
 		for (const step of interruptedSteps(this.current(), this.inflight.steps())) {
 			this.settle(step.step_number, step.attempts, { success: false, error: INTERRUPTED });
@@ -201,7 +193,8 @@ export class RunObject extends DurableObject<Env> {
 				continue;
 			}
 			for (const step of actions.start) this.launch(step);
-			if (actions.events.length > 0) continue;
+			// Anything appended or started changes what is due next: decide again before waiting.
+			if (actions.events.length > 0 || actions.start.length > 0) continue;
 			const waitMs = actions.wakeAt === null ? null : actions.wakeAt - Date.now();
 			if (this.inflight.size === 0 && (waitMs === null || waitMs > IN_PROCESS_WAIT_MS)) {
 				if (actions.wakeAt !== null) await this.ctx.storage.setAlarm(actions.wakeAt);
@@ -256,7 +249,7 @@ export class RunObject extends DurableObject<Env> {
 	private settle(stepNumber: number, attempt: number, result: ToolResult): void {
 		const state = this.current();
 		const step = state.execution_log.find((candidate) => candidate.step_number === stepNumber);
-		if (!step || step.status !== "running" || step.attempts !== attempt) {
+		if (step?.status !== "running" || step.attempts !== attempt) {
 			this.logger.warn("late result ignored", { step: stepNumber, attempt });
 			return;
 		}
@@ -297,16 +290,7 @@ export class RunObject extends DurableObject<Env> {
 	}
 
 	private toolContext(stepNumber: number, attempt: number, signal: AbortSignal): ToolContext {
-		const { run_id, tenant } = this.current();
-		return {
-			runId: run_id,
-			tenant,
-			stepNumber,
-			attempt,
-			idempotencyKey: `${run_id}:${stepNumber}`,
-			signal,
-			services: { todos: todoPortFor(this.env.TODOS, tenant) },
-		};
+		return toolContextFor(this.env, this.current(), stepNumber, attempt, signal);
 	}
 
 	/** Applies a control call's change, then wakes the alarm; a returned string is a refusal. */
@@ -337,43 +321,9 @@ export class RunObject extends DurableObject<Env> {
 		});
 	}
 
-	/** Writes the finished run and its log to D1; on failure the alarm retries (an outbox). */
-	private async archive(): Promise<void> {
-		await this.startRowWrite;
-		const archivedAt = new Date().toISOString();
-		try {
-			const events = [...this.log.read()];
-			await writeRun(drizzle(this.env.DB), this.current(), { events, archivedAt });
-			this.ctx.storage.kv.put("archived_at", archivedAt);
-			this.archiveFailures = 0;
-			await this.ctx.storage.setAlarm(Date.parse(archivedAt) + retentionMs(this.env));
-			this.logger.info("run archived");
-		} catch (error) {
-			this.archiveFailures += 1;
-			const delay = Math.min(ARCHIVE_RETRY_MAX_MS, 500 * 2 ** this.archiveFailures);
-			this.logger.warn("archive failed; retrying", { error: String(error), retry_in_ms: delay });
-			await this.ctx.storage.setAlarm(Date.now() + delay);
-		}
-	}
-
-	/** After the retention period the run lives on in D1 only. */
-	private async purgeIfDue(archivedAt: string): Promise<void> {
-		const purgeAt = Date.parse(archivedAt) + retentionMs(this.env);
-		if (Date.now() < purgeAt) {
-			await this.ctx.storage.setAlarm(purgeAt);
-			return;
-		}
-		await this.ctx.storage.deleteAlarm();
-		await this.ctx.storage.deleteAll();
-		this.state = undefined;
-		this.log = new EventLog(this.ctx.storage.sql);
-		this.logger.info("run purged from its object; D1 serves it now");
-	}
-
 	private append(data: RunEventData): void {
 		const event = this.log.append(data, new Date().toISOString());
 		this.state = applyEvent(this.state, event);
-		for (const listener of this.listeners) listener(event);
 		this.live.broadcast(event);
 		this.logger.info(data.type, { seq: event.seq, ...("step" in data ? { step: data.step } : {}) });
 	}
@@ -390,23 +340,5 @@ export class RunObject extends DurableObject<Env> {
 	private longestTimeout(): number {
 		const running = this.current().execution_log.filter((step) => step.status === "running");
 		return Math.max(0, ...running.map((step) => this.policyFor(step.tool).timeout_ms));
-	}
-}
-
-/** Waits for the first of `tasks` to settle, or for `wakeAt` to pass. */
-async function raceUntil(tasks: Promise<void>[], wakeAt: number | null): Promise<void> {
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	const due =
-		wakeAt === null
-			? []
-			: [
-					new Promise<void>(
-						(resolve) => (timer = setTimeout(resolve, Math.max(0, wakeAt - Date.now()))),
-					),
-				];
-	try {
-		await Promise.race([...tasks, ...due]);
-	} finally {
-		if (timer !== undefined) clearTimeout(timer);
 	}
 }

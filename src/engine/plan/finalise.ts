@@ -22,10 +22,9 @@ export function finalisePlan(
 		const more = validation.issues.length > 1 ? ` (and ${validation.issues.length - 1} more)` : "";
 		throw new AppError(options.failureCode, `${first}${more}`, { issues: validation.issues });
 	}
-	return {
-		plan_id: options.planId,
-		planner: options.planner,
-		goal: draft.goal,
-		steps: validation.steps,
-	};
+	// A destructive tool keeps its approval requirement whatever the planner or client said.
+	const steps = validation.steps.map((step) =>
+		registry.get(step.tool)?.requiresApproval ? { ...step, requires_approval: true } : step,
+	);
+	return { plan_id: options.planId, planner: options.planner, goal: draft.goal, steps };
 }

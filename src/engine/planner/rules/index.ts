@@ -5,9 +5,11 @@ import { symbolicArithmetic, wordArithmetic } from "./arithmetic";
 import type { PlannedCall, Rule, RuleContext } from "./rule";
 import { normalisePrompt, type Segment, splitSegments } from "./text";
 import { addTodo, completeTodo, deleteTodo, getTodo, listTodos } from "./todos";
+import { waitRule } from "./wait";
 
 /** Tried in order; the first rule that reads a clause wins. */
 export const RULES: readonly Rule[] = [
+	waitRule,
 	listTodos,
 	addTodo,
 	completeTodo,
@@ -24,6 +26,7 @@ const EXAMPLES = [
 	"show me my todos",
 	"mark buy milk as done",
 	"compute 2+2 then multiply the result by 10",
+	"wait 5 seconds",
 ];
 
 const TITLE_JOINER = /^\s*(?:,\s*)?(?:and\s+)?$/i;
@@ -106,20 +109,30 @@ function contextFor(clauses: readonly Clause[]): RuleContext {
 
 function toSteps(clauses: readonly Clause[]): Step[] {
 	let previousTodoStep: number | null = null;
+	let barrier: number | null = null;
 	return clauses.map((clause, index): Step => {
 		const stepNumber = index + 1;
-		const dependsOn: number[] = [];
-		if (clause.call.tool.startsWith("todo.")) {
+		const dependsOn = new Set<number>();
+		const { tool } = clause.call;
+		if (tool === "wait") {
+			// A wait separates what comes before it from what comes after, as people mean it.
+			for (let earlier = barrier ?? 0; earlier < stepNumber - 1; earlier += 1)
+				dependsOn.add(earlier + 1);
+			barrier = stepNumber;
+		} else if (barrier !== null) {
+			dependsOn.add(barrier);
+		}
+		if (tool.startsWith("todo.")) {
 			// Todo calls touch one shared list, so they keep the order the user wrote them in.
-			if (previousTodoStep !== null) dependsOn.push(previousTodoStep);
+			if (previousTodoStep !== null) dependsOn.add(previousTodoStep);
 			previousTodoStep = stepNumber;
 		}
 		return {
 			step_number: stepNumber,
-			tool: clause.call.tool,
+			tool,
 			input: clause.call.input,
 			reasoning: `${clause.call.reasoning} (from "${clause.text}")`,
-			depends_on: dependsOn,
+			depends_on: [...dependsOn].sort((a, b) => a - b),
 			requires_approval: false,
 		};
 	});
