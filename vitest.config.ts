@@ -2,19 +2,29 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-worker
 import { defineConfig } from "vitest/config";
 
 // Every test file runs inside workerd with the real wrangler.toml bindings: local D1, Durable
-// Objects and alarms. ENVIRONMENT=test registers the chaos tool used to script failures.
+// Objects and alarms. ENVIRONMENT=test registers the chaos tool used to script failures. The LLM
+// planner points at the stub server from test/setup/llm-stub.ts; requests that name no planner
+// use the rules, so only the LLM tests reach the stub.
 export default defineConfig(async () => {
 	const migrations = await readD1Migrations("./migrations");
 	return {
 		plugins: [
-			cloudflareTest({
+			cloudflareTest(({ inject }) => ({
 				wrangler: { configPath: "./wrangler.toml" },
 				miniflare: {
-					bindings: { ENVIRONMENT: "test", LOG_LEVEL: "warn", TEST_MIGRATIONS: migrations },
+					bindings: {
+						ENVIRONMENT: "test",
+						LOG_LEVEL: "warn",
+						TEST_MIGRATIONS: migrations,
+						OPENAI_BASE_URL: inject("llmStubUrl"),
+						OPENAI_TIMEOUT_MS: "500",
+						DEFAULT_PLANNER: "rules",
+					},
 				},
-			}),
+			})),
 		],
 		test: {
+			globalSetup: ["./test/setup/llm-stub.ts"],
 			setupFiles: ["./test/setup/apply-migrations.ts"],
 		},
 	};

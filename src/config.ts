@@ -1,6 +1,9 @@
+import { drizzle } from "drizzle-orm/d1";
+import OpenAI from "openai";
+import { d1PlanCache } from "./db/plan-cache";
 import { Logger, parseLogLevel } from "./engine/log";
-import { rulesPlanner } from "./engine/planner/rules";
-import type { Planner } from "./engine/planner/types";
+import type { LlmPlanning, PlannerChoice } from "./engine/planner/planning";
+import { type BreakerConfig, DEFAULT_BREAKER_CONFIG } from "./engine/resilience/circuit-breaker";
 import { type ToolRegistry, toolRegistry } from "./engine/tools/registry";
 
 /** Every piece of data is scoped by tenant; until API keys exist, all requests share this one. */
@@ -19,9 +22,41 @@ export function loggerFor(env: Env, fields: Record<string, unknown> = {}): Logge
 	return new Logger(fields, parseLogLevel(env.LOG_LEVEL));
 }
 
-/** The planner for new runs. The LLM planner plugs in here once a model is configured. */
-export function plannerFor(_env: Env): Planner {
-	return rulesPlanner;
+/** The planner a request gets when it names none (DEFAULT_PLANNER, "auto" by default). */
+export function defaultPlanner(env: Env): PlannerChoice {
+	const value = env.DEFAULT_PLANNER;
+	return value === "llm" || value === "rules" ? value : "auto";
+}
+
+/** The LLM endpoint's breaker: 3 outages within a minute open it for 30 seconds. */
+export const LLM_BREAKER: BreakerConfig = DEFAULT_BREAKER_CONFIG;
+
+/** The LLM planner's wiring, or undefined when no endpoint is configured. */
+export function llmPlanningFor(env: Env, logger: Logger): LlmPlanning | undefined {
+	const apiKey = env.OPENAI_API_KEY || undefined;
+	const baseURL = env.OPENAI_BASE_URL || undefined;
+	if (!apiKey && !baseURL) return undefined;
+	const timeoutMs = Number(env.OPENAI_TIMEOUT_MS) > 0 ? Number(env.OPENAI_TIMEOUT_MS) : 10_000;
+	const endpoint = baseURL ?? "https://api.openai.com/v1";
+	// Local servers (Ollama, LM Studio, vLLM) take no key, but the SDK insists on one.
+	const client = new OpenAI({
+		apiKey: apiKey ?? "not-needed",
+		baseURL: endpoint,
+		timeout: timeoutMs,
+		maxRetries: 0,
+	});
+	const name = `llm:${endpoint}`;
+	const breaker = env.BREAKERS.get(env.BREAKERS.idFromName(name));
+	return {
+		settings: { client, model: env.OPENAI_MODEL || "gpt-4o-mini", timeoutMs, endpoint },
+		breaker: {
+			admit: async () => (await breaker.admit(name, LLM_BREAKER)).allowed,
+			record: async (ok) => {
+				await breaker.record(name, ok, LLM_BREAKER);
+			},
+		},
+		cache: d1PlanCache(drizzle(env.DB), logger),
+	};
 }
 
 const DAY_MS = 86_400_000;

@@ -13,6 +13,14 @@ export const runs = sqliteTable(
 		goal: text("goal").notNull(),
 		status: text("status").notNull(),
 		planner: text("planner").notNull(),
+		/** Why the model's plan was not used, for runs planned "llm→rules". */
+		fallbackReason: text("fallback_reason"),
+		llmModel: text("llm_model"),
+		llmLatencyMs: integer("llm_latency_ms"),
+		llmPromptTokens: integer("llm_prompt_tokens"),
+		llmCompletionTokens: integer("llm_completion_tokens"),
+		llmRepairs: integer("llm_repairs"),
+		planCached: integer("plan_cached", { mode: "boolean" }),
 		stepCount: integer("step_count").notNull(),
 		result: text("result"),
 		errorCode: text("error_code"),
@@ -73,3 +81,10 @@ export const runEvents = sqliteTable(
 		index("run_events_type_idx").on(table.type),
 	],
 );
+
+/** Plans the model made, by a hash of the normalised prompt, the tool catalogue and the model. */
+export const planCache = sqliteTable("plan_cache", {
+	key: text("key").primaryKey(),
+	plan: text("plan").notNull(),
+	createdAt: text("created_at").notNull(),
+});

@@ -25,7 +25,7 @@ function percentile(p: number): SQL {
 
 /** Run totals, durations, tool health, top errors and planners, all computed in D1. */
 export async function runStats(db: DrizzleD1Database, window: StatsWindow) {
-	const [byStatus, durations, tools, errors, planners] = await Promise.all([
+	const [byStatus, durations, tools, errors, planners, llm, llmLatency] = await Promise.all([
 		db.all<{ status: string; runs: number }>(
 			sql`SELECT status, count(*) AS runs FROM runs WHERE ${inWindow(window)} GROUP BY status ORDER BY status`,
 		),
@@ -62,7 +62,32 @@ export async function runStats(db: DrizzleD1Database, window: StatsWindow) {
 		db.all<{ planner: string; runs: number }>(
 			sql`SELECT planner, count(*) AS runs FROM runs WHERE ${inWindow(window)} GROUP BY planner ORDER BY runs DESC, planner`,
 		),
+		db.all<{
+			attempted: number;
+			fell_back: number;
+			cached: number;
+			prompt_tokens: number;
+			completion_tokens: number;
+		}>(sql`
+			SELECT count(*) AS attempted, coalesce(sum(planner = 'llm→rules'), 0) AS fell_back,
+				coalesce(sum(plan_cached = 1), 0) AS cached,
+				coalesce(sum(llm_prompt_tokens), 0) AS prompt_tokens, coalesce(sum(llm_completion_tokens), 0) AS completion_tokens
+			FROM runs WHERE ${inWindow(window)} AND planner LIKE 'llm%'`),
+		db.all<Percentiles<"p50" | "p95" | "p99">>(sql`
+			WITH d AS (
+				SELECT llm_latency_ms AS v, ROW_NUMBER() OVER (ORDER BY llm_latency_ms) AS rn, COUNT(*) OVER () AS n
+				FROM runs WHERE ${inWindow(window)} AND llm_latency_ms IS NOT NULL AND plan_cached = 0
+			)
+			SELECT ${percentile(0.5)} AS p50, ${percentile(0.95)} AS p95, ${percentile(0.99)} AS p99 FROM d`),
 	]);
+	const model = llm[0] ?? {
+		attempted: 0,
+		fell_back: 0,
+		cached: 0,
+		prompt_tokens: 0,
+		completion_tokens: 0,
+	};
+	const modelLatency = llmLatency[0] ?? { p50: null, p95: null, p99: null };
 	const statusCounts = Object.fromEntries(byStatus.map((row) => [row.status, row.runs]));
 	const completed = statusCounts.completed ?? 0;
 	const finished = completed + (statusCounts.failed ?? 0);
@@ -79,5 +104,16 @@ export async function runStats(db: DrizzleD1Database, window: StatsWindow) {
 		tools: tools.map(({ p50, p95, ...tool }) => ({ ...tool, duration_ms: { p50, p95 } })),
 		top_errors: errors,
 		planners,
+		llm: {
+			runs: model.attempted,
+			fallback_rate: model.attempted === 0 ? null : model.fell_back / model.attempted,
+			cache_hits: model.cached,
+			tokens: {
+				prompt: model.prompt_tokens,
+				completion: model.completion_tokens,
+				total: model.prompt_tokens + model.completion_tokens,
+			},
+			latency_ms: { p50: modelLatency.p50, p95: modelLatency.p95, p99: modelLatency.p99 },
+		},
 	};
 }

@@ -1,5 +1,6 @@
 import { createApp } from "./app";
 
+export { CircuitBreaker } from "../durable/circuit-breaker";
 export { IdempotencyStore } from "../durable/idempotency-store";
 export { RunObject } from "../durable/run-object";
 export { TodoStore } from "../durable/todo-store";

@@ -1,4 +1,5 @@
 import { AppError, type ErrorCode } from "../errors";
+import type { PlanningRecord } from "../planner/planning";
 import type { ToolRegistry } from "../tools/registry";
 import type { Plan, PlanDraft } from "./model";
 import { validatePlan } from "./validate";
@@ -6,6 +7,7 @@ import { validatePlan } from "./validate";
 export interface FinaliseOptions {
 	planId: string;
 	planner: string;
+	planning?: PlanningRecord | null;
 	/** The error code to raise when validation fails: a client's plan and a planner's differ. */
 	failureCode: Extract<ErrorCode, "invalid_plan" | "unplannable_prompt">;
 }
@@ -26,5 +28,11 @@ export function finalisePlan(
 	const steps = validation.steps.map((step) =>
 		registry.get(step.tool)?.requiresApproval ? { ...step, requires_approval: true } : step,
 	);
-	return { plan_id: options.planId, planner: options.planner, goal: draft.goal, steps };
+	return {
+		plan_id: options.planId,
+		planner: options.planner,
+		planning: options.planning ?? null,
+		goal: draft.goal,
+		steps,
+	};
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { PlanningRecord } from "../planner/planning";
 import { RetryPolicySchema } from "../run/retry-policy";
 
 export const MAX_PLAN_STEPS = 50;
@@ -34,7 +35,10 @@ export type PlanDraft = z.infer<typeof PlanDraftSchema>;
 /** A validated plan: steps sorted by number, every reference listed in `depends_on`. */
 export interface Plan extends PlanDraft {
 	plan_id: string;
+	/** "rules", "llm", "llm→rules" (the model failed; see planning.fallback_reason) or "client". */
 	planner: string;
+	/** How a planner made it: model, latency, tokens, repairs, cache, fallback. Null for client plans. */
+	planning: PlanningRecord | null;
 }
 
 /** Per-run overrides of the retry policy, accepted on POST /runs. */

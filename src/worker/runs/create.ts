@@ -1,12 +1,13 @@
 import type { Context } from "hono";
 import { z } from "zod";
-import { DEFAULT_TENANT, plannerFor, registryFor } from "../../config";
+import { DEFAULT_TENANT, defaultPlanner, llmPlanningFor, registryFor } from "../../config";
 import { idempotencyClient } from "../../durable/idempotency-store";
 import { runClient } from "../../durable/run-client";
 import type { RunInit } from "../../durable/run-object";
 import { AppError } from "../../engine/errors";
 import { finalisePlan } from "../../engine/plan/finalise";
 import { PlanDraftSchema, RunOptionsSchema } from "../../engine/plan/model";
+import { planPrompt } from "../../engine/planner/planning";
 import type { RunView } from "../../engine/run/state";
 import type { AppEnv } from "../app-env";
 import { factory } from "../factory";
@@ -17,6 +18,9 @@ export const MAX_PROMPT_LENGTH = 4_000;
 const CreateRunBody = RunOptionsSchema.extend({
 	prompt: z.string().trim().min(1, "The prompt is empty").max(MAX_PROMPT_LENGTH).optional(),
 	plan: PlanDraftSchema.optional(),
+	planner: z.enum(["auto", "llm", "rules"]).optional(),
+	/** false skips the LLM plan cache for this request. */
+	cache: z.boolean().default(true),
 }).refine((body) => (body.prompt === undefined) !== (body.plan === undefined), {
 	message: "Send either a prompt or a plan, not both",
 	path: ["prompt"],
@@ -63,25 +67,16 @@ export const createRun = factory.createHandlers(validate("json", CreateRunBody),
 
 /** Plans (or takes the client's plan), validates, and builds the new run's creation input. */
 async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit> {
-	const { prompt, plan: clientPlan, ...options } = body;
+	const { prompt, plan: clientPlan, planner, cache, ...options } = body;
 	const registry = registryFor(c.env);
 	const planId = crypto.randomUUID();
-	let plan: RunInit["plan"];
-	if (clientPlan) {
-		plan = finalisePlan(clientPlan, registry, {
-			planId,
-			planner: "client",
-			failureCode: "invalid_plan",
-		});
-	} else {
-		const planner = plannerFor(c.env);
-		const draft = await planner.plan(prompt ?? "");
-		plan = finalisePlan(draft, registry, {
-			planId,
-			planner: planner.name,
-			failureCode: "unplannable_prompt",
-		});
-	}
+	const plan = clientPlan
+		? finalisePlan(clientPlan, registry, { planId, planner: "client", failureCode: "invalid_plan" })
+		: await planPrompt(
+				{ prompt: prompt ?? "", choice: planner ?? defaultPlanner(c.env), useCache: cache, planId },
+				registry,
+				llmPlanningFor(c.env, c.var.logger),
+			);
 	return {
 		run_id: c.env.RUNS.newUniqueId().toString(),
 		tenant: DEFAULT_TENANT,

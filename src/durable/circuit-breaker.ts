@@ -1,0 +1,43 @@
+/**
+ * CircuitBreaker: one object per guarded dependency (idFromName, e.g. "llm:<base url>"), shared by
+ * every run and request, so an outage is learnt once, not once per caller. The state machine is
+ * src/engine/resilience/circuit-breaker.ts; this object only stores it and logs transitions.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { loggerFor } from "../config";
+import {
+	type Admission,
+	admit,
+	type BreakerConfig,
+	type BreakerState,
+	closedBreaker,
+	recordOutcome,
+} from "../engine/resilience/circuit-breaker";
+
+export class CircuitBreaker extends DurableObject<Env> {
+	private read(): BreakerState {
+		return this.ctx.storage.kv.get<BreakerState>("state") ?? closedBreaker();
+	}
+
+	async admit(name: string, config: BreakerConfig): Promise<Admission> {
+		const admission = admit(this.read(), Date.now(), config);
+		this.ctx.storage.kv.put("state", admission.state);
+		if (admission.transition) this.logTransition(name, admission.transition);
+		return admission;
+	}
+
+	async record(name: string, ok: boolean, config: BreakerConfig): Promise<BreakerState> {
+		const { state, transition } = recordOutcome(this.read(), ok, Date.now(), config);
+		this.ctx.storage.kv.put("state", state);
+		if (transition) this.logTransition(name, transition);
+		return state;
+	}
+
+	async snapshot(): Promise<BreakerState> {
+		return this.read();
+	}
+
+	private logTransition(name: string, to: string): void {
+		loggerFor(this.env, { breaker: name }).warn("circuit breaker transition", { to });
+	}
+}
