@@ -85,6 +85,13 @@ describe("stats", () => {
 				{ planner: "rules", runs: 4 },
 				{ planner: "llm", runs: 1 },
 			],
+			llm: {
+				runs: 1,
+				fallback_rate: 0,
+				cache_hits: 0,
+				tokens: { prompt: 0, completion: 0, total: 0 },
+				latency_ms: { p50: null, p95: null, p99: null },
+			},
 		});
 	});
 
@@ -119,6 +126,13 @@ describe("stats", () => {
 				{ planner: "llm", runs: 1 },
 				{ planner: "rules", runs: 1 },
 			],
+			llm: {
+				runs: 1,
+				fallback_rate: 0,
+				cache_hits: 0,
+				tokens: { prompt: 0, completion: 0, total: 0 },
+				latency_ms: { p50: null, p95: null, p99: null },
+			},
 		});
 	});
 
