@@ -33,8 +33,8 @@ describe("todo store", () => {
 			value: { done: true, completed_at: expect.any(String) },
 		});
 		const titles = async (status: "all" | "open" | "done") => {
-			const listed = await store.list(status);
-			return listed.ok ? listed.value.map((item) => item.title) : [];
+			const listed = await store.list(status, 100);
+			return listed.ok ? listed.value.todos.map((item) => item.title) : [];
 		};
 		expect(await titles("all")).toEqual(["buy milk", "call mom"]);
 		expect(await titles("open")).toEqual(["buy milk"]);
@@ -53,8 +53,8 @@ describe("todo store", () => {
 		const first = await store.add("water plants", "step-key");
 		const second = await store.add("water plants", "step-key");
 		expect(second).toEqual(first);
-		const listed = await store.list("all");
-		expect(listed.ok && listed.value).toHaveLength(1);
+		const listed = await store.list("all", 100);
+		expect(listed.ok && listed.value.todos).toHaveLength(1);
 		await store.delete({ title: "water plants" }, "delete-key");
 		expect(await store.delete({ title: "water plants" }, "delete-key")).toMatchObject({ ok: true });
 	});
@@ -72,10 +72,18 @@ describe("todo store", () => {
 		});
 	});
 
+	it("lists the most recent todos up to the limit, oldest first, with the total", async () => {
+		const store = storeFor("many");
+		for (let index = 1; index <= 5; index += 1) await store.add(`task ${index}`, `k${index}`);
+		const listed = await store.list("all", 3);
+		expect(listed.ok && listed.value.total).toBe(5);
+		expect(listed.ok && listed.value.todos.map((item) => item.title)).toEqual(["task 3", "task 4", "task 5"]);
+	});
+
 	it("keeps tenants apart", async () => {
 		await storeFor("tenant-a").add("secret plan", "k");
-		const listed = await storeFor("tenant-b").list("all");
-		expect(listed).toEqual({ ok: true, value: [] });
+		const listed = await storeFor("tenant-b").list("all", 100);
+		expect(listed).toEqual({ ok: true, value: { todos: [], total: 0 } });
 	});
 
 	it("persists across runs", async () => {

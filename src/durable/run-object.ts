@@ -325,7 +325,9 @@ export class RunObject extends DurableObject<Env> {
 		const event = this.log.append(data, new Date().toISOString());
 		this.state = applyEvent(this.state, event);
 		this.live.broadcast(event);
-		this.logger.info(data.type, { seq: event.seq, ...("step" in data ? { step: data.step } : {}) });
+		// Every event at debug; the run's beginning and end at info.
+		const level = data.type.startsWith("run_") ? "info" : "debug";
+		this.logger[level](data.type, { seq: event.seq, ...("step" in data ? { step: data.step } : {}) });
 	}
 
 	private current(): RunState {

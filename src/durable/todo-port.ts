@@ -9,7 +9,7 @@ export function todoPortFor(
 	const store = namespace.get(namespace.idFromName(tenant));
 	return {
 		add: (title, key) => store.add(title, key),
-		list: (status) => store.list(status),
+		list: (status, limit) => store.list(status, limit),
 		get: (ref) => store.get(ref),
 		complete: (ref, key) => store.complete(ref, key),
 		delete: (ref, key) => store.delete(ref, key),

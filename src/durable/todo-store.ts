@@ -12,6 +12,7 @@ import type {
 	TodoOutcome,
 	TodoPort,
 	TodoRef,
+	TodoList,
 	TodoStatusFilter,
 } from "../engine/tools/todo/port";
 
@@ -63,9 +64,12 @@ export class TodoStore extends DurableObject<Env> implements TodoPort {
 		});
 	}
 
-	async list(status: TodoStatusFilter): Promise<TodoOutcome<Todo[]>> {
+	async list(status: TodoStatusFilter, limit: number): Promise<TodoOutcome<TodoList>> {
 		const filter = status === "open" ? "WHERE done = 0" : status === "done" ? "WHERE done = 1" : "";
-		return { ok: true, value: this.select(filter) };
+		const total = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM todos ${filter}`).one().n;
+		// The newest `limit`, so a todo just added is always in the list, then shown oldest first.
+		const todos = this.select(filter, "DESC", limit).reverse();
+		return { ok: true, value: { todos, total } };
 	}
 
 	async get(ref: TodoRef): Promise<TodoOutcome<Todo>> {
@@ -128,10 +132,11 @@ export class TodoStore extends DurableObject<Env> implements TodoPort {
 		});
 	}
 
-	private select(where: string): Todo[] {
+	private select(where: string, order: "ASC" | "DESC" = "ASC", limit = -1): Todo[] {
 		return this.sql
 			.exec<TodoRow>(
-				`SELECT id, title, done, created_at, completed_at FROM todos ${where} ORDER BY created_at, rowid`,
+				`SELECT id, title, done, created_at, completed_at FROM todos ${where} ORDER BY created_at ${order}, rowid ${order} LIMIT ?`,
+				limit,
 			)
 			.toArray()
 			.map((row) => ({

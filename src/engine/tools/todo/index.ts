@@ -3,6 +3,9 @@ import type { Json } from "../../json";
 import { defineTool, fail, succeed, type Tool, type ToolResult } from "../types";
 import type { TodoOutcome, TodoRef } from "./port";
 
+export const DEFAULT_LIST_LIMIT = 100;
+export const MAX_LIST_LIMIT = 1_000;
+
 const Title = z.string().trim().min(1).max(200).describe("The todo's title");
 // One object with two optional keys rather than a union, so a `$ref` in either key is checked
 // by path like any other field.
@@ -58,12 +61,18 @@ const add = defineTool({
 
 const list = defineTool({
 	name: "todo.list",
-	description: "Lists the tenant's todos, oldest first: all of them, or only open or done ones.",
-	input: z.object({ status: z.enum(["all", "open", "done"]).default("all") }).strict(),
+	description:
+		"Lists the tenant's most recent todos (all, open or done), oldest first, with the total count.",
+	input: z
+		.object({
+			status: z.enum(["all", "open", "done"]).default("all"),
+			limit: z.number().int().min(1).max(MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT),
+		})
+		.strict(),
 	mutates: false,
-	async execute({ status }, ctx) {
-		const outcome = await ctx.services.todos.list(status);
-		return outcome.ok ? succeed({ todos: outcome.value }) : fromOutcome(outcome);
+	async execute({ status, limit }, ctx) {
+		const outcome = await ctx.services.todos.list(status, limit);
+		return outcome.ok ? succeed(outcome.value) : fromOutcome(outcome);
 	},
 });
 

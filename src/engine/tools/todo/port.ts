@@ -7,6 +7,8 @@ export type Todo = {
 	completed_at: string | null;
 };
 
+export type TodoList = { todos: Todo[]; total: number };
+
 export type TodoStatusFilter = "all" | "open" | "done";
 
 /** Which todo a call means: an exact id, or a title to match. */
@@ -24,7 +26,8 @@ export type TodoErrorCode = "todo_not_found" | "todo_ambiguous" | "invalid_todo"
  */
 export interface TodoPort {
 	add(title: string, idempotencyKey: string): Promise<TodoOutcome<Todo>>;
-	list(status: TodoStatusFilter): Promise<TodoOutcome<Todo[]>>;
+	/** The `limit` most recent todos, oldest first, and how many match in all. */
+	list(status: TodoStatusFilter, limit: number): Promise<TodoOutcome<TodoList>>;
 	get(ref: TodoRef): Promise<TodoOutcome<Todo>>;
 	complete(ref: TodoRef, idempotencyKey: string): Promise<TodoOutcome<Todo>>;
 	delete(ref: TodoRef, idempotencyKey: string): Promise<TodoOutcome<Todo>>;
