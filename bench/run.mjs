@@ -1,0 +1,381 @@
+#!/usr/bin/env node
+// `npm run bench`: starts the same local server as `npm start` (with `--env bench`, which adds the
+// bench-only routes and classes of bench/worker.ts), drives it with autocannon, and writes a JSON
+// file and a markdown table to bench/results/. Every figure is read against floors measured in
+// the same run on the same machine.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const PORT = Number(process.env.BENCH_PORT ?? 8799);
+const BASE = `http://127.0.0.1:${PORT}`;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const E2E_RUNS = Number(process.env.BENCH_E2E_RUNS ?? 500);
+const HISTORY_RUNS = 10_000;
+const ONE_STEP = "calculate 2+3";
+const THREE_STEPS = "calculate 2+3, add a todo to bench and list my todos";
+const state = mkdtempSync(path.join(os.tmpdir(), "agent-bench-"));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (message) => console.error(`[bench] ${message}`);
+
+// ---------- server ----------
+
+function seedHistory() {
+	// 10,000 archived runs, a third of each status, written straight into the local D1.
+	const statuses = ["completed", "failed", "cancelled"];
+	const lines = [];
+	for (let index = 0; index < HISTORY_RUNS; index += 1) {
+		const created = new Date(Date.UTC(2025, 0, 1) + index * 60_000).toISOString();
+		const status = statuses[index % 3];
+		lines.push(
+			`INSERT INTO runs (run_id, tenant, prompt, goal, status, planner, step_count, created_at, completed_at, duration_ms, archived_at) VALUES ('hist-${index}', 'default', 'calculate ${index}', 'calculate ${index}', '${status}', 'rules', 1, '${created}', '${created}', 5, '${created}');`,
+		);
+	}
+	const file = path.join(state, "seed.sql");
+	writeFileSync(file, lines.join("\n"));
+	const wrangler = path.join(root, "node_modules/wrangler/bin/wrangler.js");
+	const flags = ["--local", "--env", "bench", "--persist-to", state];
+	for (const command of [["d1", "migrations", "apply", "DB", ...flags], ["d1", "execute", "DB", ...flags, "--file", file]]) {
+		const result = spawnSync(process.execPath, [wrangler, ...command], { cwd: root, env: { ...process.env, CI: "true" }, encoding: "utf8" });
+		if (result.status !== 0) throw new Error(`wrangler ${command.join(" ")} failed:\n${result.stderr}`);
+	}
+}
+
+async function startServer() {
+	const server = spawn(process.execPath, [path.join(root, "scripts/start.mjs"), "--env", "bench", "--port", String(PORT), "--ip", "127.0.0.1", "--persist-to", state], {
+		cwd: root,
+		stdio: ["ignore", "pipe", "pipe"],
+		detached: true,
+	});
+	server.stdout.resume();
+	server.stderr.resume();
+	for (let attempt = 0; attempt < 120; attempt += 1) {
+		try {
+			if ((await fetch(`${BASE}/health`)).ok) return server;
+		} catch {
+			// not up yet
+		}
+		await sleep(500);
+	}
+	throw new Error("the server did not start");
+}
+
+function workerdPids() {
+	const out = spawnSync("pgrep", ["-f", "workerd serve"], { encoding: "utf8" }).stdout;
+	return out.split("\n").filter(Boolean).map(Number);
+}
+
+/** Current and peak resident memory of workerd, in MB, from /proc. */
+function workerdMemory() {
+	let rss = 0;
+	let peak = 0;
+	for (const pid of workerdPids()) {
+		try {
+			const status = readFileSync(`/proc/${pid}/status`, "utf8");
+			rss += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+			peak += Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+		} catch {
+			// gone
+		}
+	}
+	return { rss_mb: Math.round(rss), peak_mb: Math.round(peak) };
+}
+
+function directoryBytes(dir) {
+	let total = 0;
+	for (const entry of readdirSync(dir, { withFileTypes: true })) {
+		const full = path.join(dir, entry.name);
+		total += entry.isDirectory() ? directoryBytes(full) : statSync(full).size;
+	}
+	return total;
+}
+
+function runObjectBytes() {
+	const doRoot = path.join(state, "v3", "do");
+	const dir = readdirSync(doRoot).find((name) => name.endsWith("RunObject"));
+	return dir ? directoryBytes(path.join(doRoot, dir)) : 0;
+}
+
+// ---------- measurements ----------
+
+async function load(name, options) {
+	const result = await autocannon({ duration: SECONDS, ...options, url: `${BASE}${options.path}` });
+	const ok = result["2xx"];
+	const figure = {
+		name,
+		connections: options.connections,
+		requests: result.requests.total,
+		ok,
+		errors: result.errors + result.non2xx,
+		rps: Math.round(ok / (result.duration || SECONDS)),
+		p50_ms: result.latency.p50,
+		p99_ms: result.latency.p99,
+		max_ms: result.latency.max,
+	};
+	log(`${name} c=${options.connections}: ${figure.rps} rps, p50 ${figure.p50_ms} ms, p99 ${figure.p99_ms} ms`);
+	return figure;
+}
+
+const postRun = (prompt) => ({
+	path: "/runs",
+	method: "POST",
+	headers: { "content-type": "application/json" },
+	body: JSON.stringify({ prompt }),
+});
+
+async function drain() {
+	for (let attempt = 0; attempt < 600; attempt += 1) {
+		const live = await (await fetch(`${BASE}/runs?status=running,pending,cancelling&limit=1`)).json();
+		if (live.runs.length === 0) return;
+		await sleep(500);
+	}
+	throw new Error("runs did not drain");
+}
+
+async function getJson(pathname) {
+	return (await fetch(`${BASE}${pathname}`)).json();
+}
+
+/** Submits `count` runs at concurrency 50, then waits until every one is terminal. */
+async function endToEnd(count) {
+	const ids = [];
+	const started = Date.now();
+	await autocannon({
+		url: `${BASE}/runs`,
+		connections: 50,
+		amount: count,
+		requests: [
+			{
+				...postRun(THREE_STEPS),
+				onResponse: (status, body) => {
+					if (status === 201) ids.push(JSON.parse(body).run_id);
+				},
+			},
+		],
+	});
+	const runs = await waitAll(ids, (id) => getJson(`/runs/${id}`), (run) => ["completed", "failed", "cancelled"].includes(run.status));
+	const done = runs.map((run) => Date.parse(run.completed_at) - Date.parse(run.created_at)).sort((a, b) => a - b);
+	const lastDone = Math.max(...runs.map((run) => Date.parse(run.completed_at)));
+	return {
+		submitted: count,
+		created: ids.length,
+		failed: runs.filter((run) => run.status !== "completed").length + (count - ids.length),
+		completed_per_s: Math.round((runs.length / ((lastDone - started) / 1000)) * 10) / 10,
+		p50_ms: percentile(done, 0.5),
+		p99_ms: percentile(done, 0.99),
+	};
+}
+
+async function waitAll(ids, read, finished) {
+	const results = new Map();
+	for (let attempt = 0; attempt < 600 && results.size < ids.length; attempt += 1) {
+		const pending = ids.filter((id) => !results.has(id));
+		for (let index = 0; index < pending.length; index += 25) {
+			const batch = pending.slice(index, index + 25);
+			const answers = await Promise.all(batch.map(read));
+			answers.forEach((answer, offset) => {
+				if (finished(answer)) results.set(batch[offset], answer);
+			});
+		}
+		if (results.size < ids.length) await sleep(250);
+	}
+	return [...results.values()];
+}
+
+async function workflowPeer(count) {
+	const ids = [];
+	const started = Date.now();
+	const creation = await autocannon({
+		url: `${BASE}/__bench/workflow`,
+		connections: 50,
+		amount: count,
+		method: "POST",
+		requests: [{ method: "POST", onResponse: (status, body) => status === 201 && ids.push(JSON.parse(body).id) }],
+	});
+	const statuses = await waitAll(ids, (id) => getJson(`/__bench/workflow/${id}`), (s) => ["complete", "errored", "terminated"].includes(s.status));
+	const complete = statuses.filter((s) => s.status === "complete");
+	const done = complete.map((s) => s.output.finished_at - s.output.submitted_at).sort((a, b) => a - b);
+	const lastDone = Math.max(...complete.map((s) => s.output.finished_at));
+	return {
+		submitted: count,
+		created: ids.length,
+		failed: count - complete.length,
+		creation_rps: Math.round(creation["2xx"] / (creation.duration || 1)),
+		completed_per_s: Math.round((complete.length / ((lastDone - started) / 1000)) * 10) / 10,
+		p50_ms: percentile(done, 0.5),
+		p99_ms: percentile(done, 0.99),
+	};
+}
+
+async function dagSpeedup() {
+	const steps = (chained) =>
+		Array.from({ length: 8 }, (_, index) => ({
+			step_number: index + 1,
+			tool: "wait",
+			input: { ms: 100 },
+			depends_on: chained && index > 0 ? [index] : [],
+		}));
+	const time = async (chained) => {
+		const samples = [];
+		for (let round = 0; round < 3; round += 1) {
+			const res = await fetch(`${BASE}/runs`, {
+				method: "POST",
+				headers: { "content-type": "application/json" },
+				body: JSON.stringify({ plan: { goal: chained ? "chained" : "parallel", steps: steps(chained) } }),
+			});
+			const { run_id } = await res.json();
+			const [run] = await waitAll([run_id], (id) => getJson(`/runs/${id}`), (r) => r.status === "completed");
+			samples.push(Date.parse(run.completed_at) - Date.parse(run.created_at));
+		}
+		return percentile(samples.sort((a, b) => a - b), 0.5);
+	};
+	const parallel = await time(false);
+	const chained = await time(true);
+	return { parallel_ms: parallel, chained_ms: chained, speedup: Math.round((chained / parallel) * 100) / 100 };
+}
+
+function percentile(sorted, p) {
+	if (sorted.length === 0) return null;
+	return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+}
+
+const ratio = (value, floor) => (floor ? Math.round((value / floor) * 100) / 100 : null);
+
+// ---------- report ----------
+
+function markdown(report) {
+	const rows = [];
+	const floorDo = (c) => report.floors.find((f) => f.name === "floor: DO create + put" && f.connections === c);
+	rows.push("| measurement | c | rps | p50 ms | p99 ms | max ms | rps / DO floor | p99 / DO floor p99 |");
+	rows.push("| --- | --- | --- | --- | --- | --- | --- | --- |");
+	for (const figure of [...report.floors, ...report.creation]) {
+		const floor = floorDo(figure.connections);
+		rows.push(
+			`| ${figure.name} | ${figure.connections} | ${figure.rps} | ${figure.p50_ms} | ${figure.p99_ms} | ${figure.max_ms} | ${ratio(figure.rps, floor?.rps)} | ${ratio(figure.p99_ms, floor?.p99_ms)} |`,
+		);
+	}
+	const e = report.end_to_end;
+	const w = report.workflow_peer;
+	return [
+		`Machine: ${report.machine.cpus}× ${report.machine.cpu}, ${report.machine.memory_gb} GB, Node ${report.machine.node}; ${report.date}`,
+		"",
+		...rows,
+		"",
+		"| end to end (500 runs, c=50) | completed/s | p50 ms | p99 ms | failed |",
+		"| --- | --- | --- | --- | --- |",
+		...e.rounds.map((r, i) => `| runtime, round ${i + 1} | ${r.completed_per_s} | ${r.p50_ms} | ${r.p99_ms} | ${r.failed} |`),
+		`| Workflow peer (creation ${w.creation_rps} rps) | ${w.completed_per_s} | ${w.p50_ms} | ${w.p99_ms} | ${w.failed} |`,
+		"",
+		`DAG: 8 parallel waits of 100 ms in ${report.dag.parallel_ms} ms, chained in ${report.dag.chained_ms} ms: ${report.dag.speedup}×.`,
+		`History: one page of 50 runs by status out of ${HISTORY_RUNS} archived: p50 ${report.history.p50_ms} ms, p99 ${report.history.p99_ms} ms, ${report.history.rps} rps (c=10).`,
+		`Memory: workerd peak RSS ${report.memory.after_round_1.peak_mb} MB after round 1, ${report.memory.after_round_2.peak_mb} MB after round 2 (RSS ${report.memory.after_round_1.rss_mb} → ${report.memory.after_round_2.rss_mb} MB); run storage ${report.memory.bytes_per_run} bytes per run.`,
+		"",
+		"| target | measured | met |",
+		"| --- | --- | --- |",
+		...report.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? "yes" : "no"} |`),
+	].join("\n");
+}
+
+// ---------- main ----------
+
+const began = Date.now();
+log(`state in ${state}`);
+seedHistory();
+const server = await startServer();
+const stop = () => {
+	try {
+		process.kill(-server.pid, "SIGTERM");
+	} catch {
+		// already gone
+	}
+};
+process.on("exit", stop);
+try {
+	log("warming up");
+	await autocannon({ url: `${BASE}/health`, duration: 2, connections: 10 });
+	await autocannon({ url: `${BASE}/__bench/floor`, method: "POST", duration: 1, connections: 10 });
+
+	const floors = [];
+	const creation = [];
+	for (const c of [1, 10, 50]) {
+		floors.push(await load("floor: constant", { path: "/__bench/constant", connections: c }));
+		floors.push(await load("floor: DO create + put", { path: "/__bench/floor", method: "POST", connections: c }));
+	}
+	for (const [name, prompt] of [["POST /runs, 1 step", ONE_STEP], ["POST /runs, 3 steps", THREE_STEPS]]) {
+		for (const c of [1, 10, 50]) {
+			creation.push(await load(name, { ...postRun(prompt), connections: c }));
+			await drain();
+		}
+	}
+	const history = await load("GET /runs?status=completed&limit=50", { path: "/runs?status=completed&limit=50", connections: 10 });
+
+	log("end to end, round 1");
+	const bytesBefore = runObjectBytes();
+	const round1 = await endToEnd(E2E_RUNS);
+	await drain();
+	const bytesPerRun = Math.round((runObjectBytes() - bytesBefore) / E2E_RUNS);
+	const memory1 = workerdMemory();
+	log("end to end, round 2");
+	const round2 = await endToEnd(E2E_RUNS);
+	await drain();
+	const memory2 = workerdMemory();
+	log("workflow peer");
+	const peer = await workflowPeer(E2E_RUNS);
+	log("DAG speedup");
+	const dag = await dagSpeedup();
+
+	const doFloor50 = floors.find((f) => f.name === "floor: DO create + put" && f.connections === 50);
+	const create50 = creation.filter((f) => f.connections === 50);
+	const bestE2e = Math.min(round1.completed_per_s, round2.completed_per_s);
+	const targets = [
+		...create50.map((f) => ({
+			target: `${f.name}: throughput ≥ 60% of the DO floor at c=50`,
+			measured: `${Math.round((f.rps / doFloor50.rps) * 100)}%`,
+			met: f.rps >= 0.6 * doFloor50.rps,
+		})),
+		...create50.map((f) => ({
+			target: `${f.name}: p99 ≤ 2× the DO floor's p99 at c=50`,
+			measured: `${ratio(f.p99_ms, doFloor50.p99_ms)}×`,
+			met: f.p99_ms <= 2 * doFloor50.p99_ms,
+		})),
+		{
+			target: "end-to-end completions/s ≥ 2× the Workflow peer",
+			measured: `${ratio(bestE2e, peer.completed_per_s)}×`,
+			met: bestE2e >= 2 * peer.completed_per_s,
+		},
+		{ target: "DAG speedup ≥ 6× for 8 parallel waits", measured: `${dag.speedup}×`, met: dag.speedup >= 6 },
+		{ target: "zero failed runs", measured: `${round1.failed + round2.failed}`, met: round1.failed + round2.failed === 0 },
+		{
+			target: "workerd memory flat across two rounds (RSS within 15%)",
+			measured: `${memory1.rss_mb} → ${memory2.rss_mb} MB`,
+			met: memory2.rss_mb <= memory1.rss_mb * 1.15,
+		},
+	];
+	const report = {
+		date: new Date().toISOString(),
+		machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? "unknown", memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+		seconds_per_measurement: SECONDS,
+		floors,
+		creation,
+		history,
+		end_to_end: { prompt: THREE_STEPS, rounds: [round1, round2] },
+		workflow_peer: peer,
+		dag,
+		memory: { after_round_1: memory1, after_round_2: memory2, bytes_per_run: bytesPerRun },
+		targets,
+		duration_s: Math.round((Date.now() - began) / 1000),
+	};
+	const stamp = report.date.replace(/[:.]/g, "-");
+	writeFileSync(path.join(root, "bench/results", `${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+	writeFileSync(path.join(root, "bench/results", "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+	const table = markdown(report);
+	writeFileSync(path.join(root, "bench/results", "latest.md"), `${table}\n`);
+	console.log(table);
+	log(`done in ${report.duration_s} s`);
+} finally {
+	stop();
+}
