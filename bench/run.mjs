@@ -4,7 +4,7 @@
 // file and a markdown table to bench/results/. Every figure is read against floors measured in
 // the same run on the same machine.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,20 +39,44 @@ function seedHistory() {
 	writeFileSync(file, lines.join("\n"));
 	const wrangler = path.join(root, "node_modules/wrangler/bin/wrangler.js");
 	const flags = ["--local", "--env", "bench", "--persist-to", state];
-	for (const command of [["d1", "migrations", "apply", "DB", ...flags], ["d1", "execute", "DB", ...flags, "--file", file]]) {
-		const result = spawnSync(process.execPath, [wrangler, ...command], { cwd: root, env: { ...process.env, CI: "true" }, encoding: "utf8" });
-		if (result.status !== 0) throw new Error(`wrangler ${command.join(" ")} failed:\n${result.stderr}`);
+	for (const command of [
+		["d1", "migrations", "apply", "DB", ...flags],
+		["d1", "execute", "DB", ...flags, "--file", file],
+	]) {
+		const result = spawnSync(process.execPath, [wrangler, ...command], {
+			cwd: root,
+			env: { ...process.env, CI: "true" },
+			encoding: "utf8",
+		});
+		if (result.status !== 0)
+			throw new Error(`wrangler ${command.join(" ")} failed:\n${result.stderr}`);
 	}
 }
 
 async function startServer() {
-	const server = spawn(process.execPath, [path.join(root, "scripts/start.mjs"), "--env", "bench", "--port", String(PORT), "--ip", "127.0.0.1", "--persist-to", state], {
-		cwd: root,
-		stdio: ["ignore", "pipe", "pipe"],
-		detached: true,
-	});
-	server.stdout.resume();
-	server.stderr.resume();
+	const server = spawn(
+		process.execPath,
+		[
+			path.join(root, "scripts/start.mjs"),
+			"--env",
+			"bench",
+			"--port",
+			String(PORT),
+			"--ip",
+			"127.0.0.1",
+			"--persist-to",
+			state,
+		],
+		{
+			cwd: root,
+			stdio: [
+				"ignore",
+				openSync(path.join(state, "server.log"), "w"),
+				openSync(path.join(state, "server.err.log"), "w"),
+			],
+			detached: true,
+		},
+	);
 	for (let attempt = 0; attempt < 120; attempt += 1) {
 		try {
 			if ((await fetch(`${BASE}/health`)).ok) return server;
@@ -116,7 +140,9 @@ async function load(name, options) {
 		p99_ms: result.latency.p99,
 		max_ms: result.latency.max,
 	};
-	log(`${name} c=${options.connections}: ${figure.rps} rps, p50 ${figure.p50_ms} ms, p99 ${figure.p99_ms} ms`);
+	log(
+		`${name} c=${options.connections}: ${figure.rps} rps, p50 ${figure.p50_ms} ms, p99 ${figure.p99_ms} ms`,
+	);
 	return figure;
 }
 
@@ -129,7 +155,9 @@ const postRun = (prompt) => ({
 
 async function drain() {
 	for (let attempt = 0; attempt < 600; attempt += 1) {
-		const live = await (await fetch(`${BASE}/runs?status=running,pending,cancelling&limit=1`)).json();
+		const live = await (
+			await fetch(`${BASE}/runs?status=running,pending,cancelling&limit=1`)
+		).json();
 		if (live.runs.length === 0) return;
 		await sleep(500);
 	}
@@ -157,8 +185,14 @@ async function endToEnd(count) {
 			},
 		],
 	});
-	const runs = await waitAll(ids, (id) => getJson(`/runs/${id}`), (run) => ["completed", "failed", "cancelled"].includes(run.status));
-	const done = runs.map((run) => Date.parse(run.completed_at) - Date.parse(run.created_at)).sort((a, b) => a - b);
+	const runs = await waitAll(
+		ids,
+		(id) => getJson(`/runs/${id}`),
+		(run) => ["completed", "failed", "cancelled"].includes(run.status),
+	);
+	const done = runs
+		.map((run) => Date.parse(run.completed_at) - Date.parse(run.created_at))
+		.sort((a, b) => a - b);
 	const lastDone = Math.max(...runs.map((run) => Date.parse(run.completed_at)));
 	return {
 		submitted: count,
@@ -194,11 +228,22 @@ async function workflowPeer(count) {
 		connections: 50,
 		amount: count,
 		method: "POST",
-		requests: [{ method: "POST", onResponse: (status, body) => status === 201 && ids.push(JSON.parse(body).id) }],
+		requests: [
+			{
+				method: "POST",
+				onResponse: (status, body) => status === 201 && ids.push(JSON.parse(body).id),
+			},
+		],
 	});
-	const statuses = await waitAll(ids, (id) => getJson(`/__bench/workflow/${id}`), (s) => ["complete", "errored", "terminated"].includes(s.status));
+	const statuses = await waitAll(
+		ids,
+		(id) => getJson(`/__bench/workflow/${id}`),
+		(s) => ["complete", "errored", "terminated"].includes(s.status),
+	);
 	const complete = statuses.filter((s) => s.status === "complete");
-	const done = complete.map((s) => s.output.finished_at - s.output.submitted_at).sort((a, b) => a - b);
+	const done = complete
+		.map((s) => s.output.finished_at - s.output.submitted_at)
+		.sort((a, b) => a - b);
 	const lastDone = Math.max(...complete.map((s) => s.output.finished_at));
 	return {
 		submitted: count,
@@ -225,17 +270,30 @@ async function dagSpeedup() {
 			const res = await fetch(`${BASE}/runs`, {
 				method: "POST",
 				headers: { "content-type": "application/json" },
-				body: JSON.stringify({ plan: { goal: chained ? "chained" : "parallel", steps: steps(chained) } }),
+				body: JSON.stringify({
+					plan: { goal: chained ? "chained" : "parallel", steps: steps(chained) },
+				}),
 			});
 			const { run_id } = await res.json();
-			const [run] = await waitAll([run_id], (id) => getJson(`/runs/${id}`), (r) => r.status === "completed");
+			const [run] = await waitAll(
+				[run_id],
+				(id) => getJson(`/runs/${id}`),
+				(r) => r.status === "completed",
+			);
 			samples.push(Date.parse(run.completed_at) - Date.parse(run.created_at));
 		}
-		return percentile(samples.sort((a, b) => a - b), 0.5);
+		return percentile(
+			samples.sort((a, b) => a - b),
+			0.5,
+		);
 	};
 	const parallel = await time(false);
 	const chained = await time(true);
-	return { parallel_ms: parallel, chained_ms: chained, speedup: Math.round((chained / parallel) * 100) / 100 };
+	return {
+		parallel_ms: parallel,
+		chained_ms: chained,
+		speedup: Math.round((chained / parallel) * 100) / 100,
+	};
 }
 
 function percentile(sorted, p) {
@@ -249,8 +307,11 @@ const ratio = (value, floor) => (floor ? Math.round((value / floor) * 100) / 100
 
 function markdown(report) {
 	const rows = [];
-	const floorDo = (c) => report.floors.find((f) => f.name === "floor: DO create + put" && f.connections === c);
-	rows.push("| measurement | c | rps | p50 ms | p99 ms | max ms | rps / DO floor | p99 / DO floor p99 |");
+	const floorDo = (c) =>
+		report.floors.find((f) => f.name === "floor: DO create + put" && f.connections === c);
+	rows.push(
+		"| measurement | c | rps | p50 ms | p99 ms | max ms | rps / DO floor | p99 / DO floor p99 |",
+	);
 	rows.push("| --- | --- | --- | --- | --- | --- | --- | --- |");
 	for (const figure of [...report.floors, ...report.creation]) {
 		const floor = floorDo(figure.connections);
@@ -267,7 +328,10 @@ function markdown(report) {
 		"",
 		"| end to end (500 runs, c=50) | completed/s | p50 ms | p99 ms | failed |",
 		"| --- | --- | --- | --- | --- |",
-		...e.rounds.map((r, i) => `| runtime, round ${i + 1} | ${r.completed_per_s} | ${r.p50_ms} | ${r.p99_ms} | ${r.failed} |`),
+		...e.rounds.map(
+			(r, i) =>
+				`| runtime, round ${i + 1} | ${r.completed_per_s} | ${r.p50_ms} | ${r.p99_ms} | ${r.failed} |`,
+		),
 		`| Workflow peer (creation ${w.creation_rps} rps) | ${w.completed_per_s} | ${w.p50_ms} | ${w.p99_ms} | ${w.failed} |`,
 		"",
 		`DAG: 8 parallel waits of 100 ms in ${report.dag.parallel_ms} ms, chained in ${report.dag.chained_ms} ms: ${report.dag.speedup}×.`,
@@ -303,15 +367,27 @@ try {
 	const creation = [];
 	for (const c of [1, 10, 50]) {
 		floors.push(await load("floor: constant", { path: "/__bench/constant", connections: c }));
-		floors.push(await load("floor: DO create + put", { path: "/__bench/floor", method: "POST", connections: c }));
+		floors.push(
+			await load("floor: DO create + put", {
+				path: "/__bench/floor",
+				method: "POST",
+				connections: c,
+			}),
+		);
 	}
-	for (const [name, prompt] of [["POST /runs, 1 step", ONE_STEP], ["POST /runs, 3 steps", THREE_STEPS]]) {
+	for (const [name, prompt] of [
+		["POST /runs, 1 step", ONE_STEP],
+		["POST /runs, 3 steps", THREE_STEPS],
+	]) {
 		for (const c of [1, 10, 50]) {
 			creation.push(await load(name, { ...postRun(prompt), connections: c }));
 			await drain();
 		}
 	}
-	const history = await load("GET /runs?status=completed&limit=50", { path: "/runs?status=completed&limit=50", connections: 10 });
+	const history = await load("GET /runs?status=completed&limit=50", {
+		path: "/runs?status=completed&limit=50",
+		connections: 10,
+	});
 
 	log("end to end, round 1");
 	const bytesBefore = runObjectBytes();
@@ -347,8 +423,16 @@ try {
 			measured: `${ratio(bestE2e, peer.completed_per_s)}×`,
 			met: bestE2e >= 2 * peer.completed_per_s,
 		},
-		{ target: "DAG speedup ≥ 6× for 8 parallel waits", measured: `${dag.speedup}×`, met: dag.speedup >= 6 },
-		{ target: "zero failed runs", measured: `${round1.failed + round2.failed}`, met: round1.failed + round2.failed === 0 },
+		{
+			target: "DAG speedup ≥ 6× for 8 parallel waits",
+			measured: `${dag.speedup}×`,
+			met: dag.speedup >= 6,
+		},
+		{
+			target: "zero failed runs",
+			measured: `${round1.failed + round2.failed}`,
+			met: round1.failed + round2.failed === 0,
+		},
 		{
 			target: "workerd memory flat across two rounds (RSS within 15%)",
 			measured: `${memory1.rss_mb} → ${memory2.rss_mb} MB`,
@@ -357,7 +441,12 @@ try {
 	];
 	const report = {
 		date: new Date().toISOString(),
-		machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? "unknown", memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+		machine: {
+			cpus: os.cpus().length,
+			cpu: os.cpus()[0]?.model ?? "unknown",
+			memory_gb: Math.round(os.totalmem() / 2 ** 30),
+			node: process.version,
+		},
 		seconds_per_measurement: SECONDS,
 		floors,
 		creation,
@@ -370,8 +459,14 @@ try {
 		duration_s: Math.round((Date.now() - began) / 1000),
 	};
 	const stamp = report.date.replace(/[:.]/g, "-");
-	writeFileSync(path.join(root, "bench/results", `${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
-	writeFileSync(path.join(root, "bench/results", "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+	writeFileSync(
+		path.join(root, "bench/results", `${stamp}.json`),
+		`${JSON.stringify(report, null, 2)}\n`,
+	);
+	writeFileSync(
+		path.join(root, "bench/results", "latest.json"),
+		`${JSON.stringify(report, null, 2)}\n`,
+	);
 	const table = markdown(report);
 	writeFileSync(path.join(root, "bench/results", "latest.md"), `${table}\n`);
 	console.log(table);

@@ -2,7 +2,12 @@
  * The benchmark build: the production Worker plus bench-only routes and classes. It is the entry
  * of `wrangler dev --env bench` only; the production build (src/worker/index.ts) never imports it.
  */
-import { DurableObject, WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+import {
+	DurableObject,
+	WorkflowEntrypoint,
+	type WorkflowEvent,
+	type WorkflowStep,
+} from "cloudflare:workers";
 import { evaluate } from "../src/engine/tools/calculator";
 import { createApp } from "../src/worker/app";
 

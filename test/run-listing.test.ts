@@ -1,6 +1,7 @@
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { type SeedRun, seedArchive } from "./fixtures/archive-seed";
-import { api, postJson } from "./fixtures/runs";
+import { api, followEvents, postJson, startPlan, stubFor } from "./fixtures/runs";
 
 interface Page {
 	runs: Array<{
@@ -178,6 +179,29 @@ describe("run listing", () => {
 		expect(pages).toBe(13);
 		expect(seen).toEqual(expected);
 		expect(new Set(seen).size).toBe(250);
+	});
+
+	it("lists a run while it is live, before it finishes", async () => {
+		const runId = await startPlan({
+			goal: "long wait",
+			steps: [
+				{
+					step_number: 1,
+					tool: "wait",
+					input: { ms: 60_000 },
+					reasoning: "",
+					depends_on: [],
+					requires_approval: false,
+				},
+			],
+		});
+		await followEvents(runId, (event) => event.data.type === "step_sleeping");
+		await runInDurableObject(stubFor(runId), (instance) => instance.alarm());
+		const page = await list("status=running");
+		expect(page.runs.find((run) => run.run_id === runId)).toMatchObject({
+			status: "running",
+			step_count: 1,
+		});
 	});
 
 	it("includes live runs, and defaults to 20 per page", async () => {

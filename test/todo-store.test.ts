@@ -77,7 +77,11 @@ describe("todo store", () => {
 		for (let index = 1; index <= 5; index += 1) await store.add(`task ${index}`, `k${index}`);
 		const listed = await store.list("all", 3);
 		expect(listed.ok && listed.value.total).toBe(5);
-		expect(listed.ok && listed.value.todos.map((item) => item.title)).toEqual(["task 3", "task 4", "task 5"]);
+		expect(listed.ok && listed.value.todos.map((item) => item.title)).toEqual([
+			"task 3",
+			"task 4",
+			"task 5",
+		]);
 	});
 
 	it("keeps tenants apart", async () => {

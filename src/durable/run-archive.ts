@@ -50,7 +50,7 @@ export class RunArchive {
 			this.ctx.storage.kv.put(ARCHIVED_AT, archivedAt);
 			this.failures = 0;
 			await this.ctx.storage.setAlarm(Date.parse(archivedAt) + retentionMs(this.env));
-			this.logger().info("run archived");
+			this.logger().debug("run archived");
 		} catch (error) {
 			this.failures += 1;
 			const delay = Math.min(ARCHIVE_RETRY_MAX_MS, 500 * 2 ** this.failures);

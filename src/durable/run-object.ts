@@ -57,6 +57,8 @@ export type ControlResult =
 	| { ok: false; code: "invalid_state" | "step_not_found"; message: string; status: string };
 
 const WATCHDOG_MARGIN_MS = 5_000;
+/** A run still live this long after starting gets its D1 row, so listings show it. */
+const START_ROW_DELAY_MS = 1_000;
 /** Deadlines sooner than this are waited for in the alarm; later ones get an alarm of their own. */
 const IN_PROCESS_WAIT_MS = 1_000;
 
@@ -69,6 +71,8 @@ export class RunObject extends DurableObject<Env> {
 	private logger: Logger;
 	private alarmRun: Promise<void> | undefined;
 	private nudge: (() => void) | undefined;
+	private startRowWritten = false;
+	private watchdogAt = 0;
 	private readonly archive: RunArchive;
 
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -176,11 +180,8 @@ export class RunObject extends DurableObject<Env> {
 	}
 
 	private async drive(): Promise<void> {
-		if (!this.current().started_at) {
-			this.append({ type: "run_started" });
-			// Listed while live; not awaited, so D1 stays off the path to the first step.
-			this.archive.writeStart(this.current());
-		}
+		if (!this.current().started_at) this.append({ type: "run_started" });
+		this.watchdogAt = 0;
 		for (const step of interruptedSteps(this.current(), this.inflight.steps())) {
 			this.settle(step.step_number, step.attempts, { success: false, error: INTERRUPTED });
 		}
@@ -197,19 +198,47 @@ export class RunObject extends DurableObject<Env> {
 			if (actions.events.length > 0 || actions.start.length > 0) continue;
 			const waitMs = actions.wakeAt === null ? null : actions.wakeAt - Date.now();
 			if (this.inflight.size === 0 && (waitMs === null || waitMs > IN_PROCESS_WAIT_MS)) {
+				// The run outlives this alarm: list it now. The alarm is ending, so awaiting is free.
+				await this.writeStartRow();
 				if (actions.wakeAt !== null) await this.ctx.storage.setAlarm(actions.wakeAt);
 				return;
 			}
+			const rowDueAt = this.startRowWritten
+				? null
+				: Date.parse(this.current().started_at ?? "") + START_ROW_DELAY_MS;
+			// Not awaited: steps are running, and D1 stays off their path.
+			if (rowDueAt !== null && Date.now() >= rowDueAt) void this.writeStartRow();
 			// Taken before the next await: a step that settles meanwhile leaves `inflight`.
 			const running = this.inflight.tasks();
 			const nudged = new Promise<void>((resolve) => {
 				this.nudge = resolve;
 			});
-			const watchdog = this.longestTimeout() + (waitMs ?? 0) + WATCHDOG_MARGIN_MS;
-			await this.ctx.storage.setAlarm(Date.now() + watchdog);
-			await raceUntil([...running, nudged], actions.wakeAt);
+			await this.extendWatchdog(
+				Date.now() + this.longestTimeout() + (waitMs ?? 0) + WATCHDOG_MARGIN_MS,
+			);
+			await raceUntil(
+				[...running, nudged],
+				earliest(actions.wakeAt, this.startRowWritten ? null : rowDueAt),
+			);
 			this.nudge = undefined;
 		}
+	}
+
+	/**
+	 * Lists a run that outlives its first second (or waits on a later alarm) in D1. Runs that end
+	 * sooner are written once, by the archive, which halves D1 writes for the common case.
+	 */
+	private async writeStartRow(): Promise<void> {
+		if (this.startRowWritten || isTerminal(this.current())) return;
+		this.startRowWritten = true;
+		await this.archive.writeStart(this.current());
+	}
+
+	/** Moves the watchdog alarm later when needed; one storage write covers many loop turns. */
+	private async extendWatchdog(at: number): Promise<void> {
+		if (at <= this.watchdogAt) return;
+		this.watchdogAt = at + WATCHDOG_MARGIN_MS;
+		await this.ctx.storage.setAlarm(this.watchdogAt);
 	}
 
 	private launch(stepNumber: number): void {
@@ -325,9 +354,12 @@ export class RunObject extends DurableObject<Env> {
 		const event = this.log.append(data, new Date().toISOString());
 		this.state = applyEvent(this.state, event);
 		this.live.broadcast(event);
-		// Every event at debug; the run's beginning and end at info.
-		const level = data.type.startsWith("run_") ? "info" : "debug";
-		this.logger[level](data.type, { seq: event.seq, ...("step" in data ? { step: data.step } : {}) });
+		// One info line per run, at its end; every other event at debug.
+		const level = /^run_(completed|failed|cancelled)$/.test(data.type) ? "info" : "debug";
+		this.logger[level](data.type, {
+			seq: event.seq,
+			...("step" in data ? { step: data.step } : {}),
+		});
 	}
 
 	private current(): RunState {
@@ -343,4 +375,9 @@ export class RunObject extends DurableObject<Env> {
 		const running = this.current().execution_log.filter((step) => step.status === "running");
 		return Math.max(0, ...running.map((step) => this.policyFor(step.tool).timeout_ms));
 	}
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+	if (a === null) return b;
+	return b === null ? a : Math.min(a, b);
 }

@@ -9,10 +9,10 @@ import { DurableObject } from "cloudflare:workers";
 import { resolveTodo } from "../engine/tools/todo/match";
 import type {
 	Todo,
+	TodoList,
 	TodoOutcome,
 	TodoPort,
 	TodoRef,
-	TodoList,
 	TodoStatusFilter,
 } from "../engine/tools/todo/port";
 

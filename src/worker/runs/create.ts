@@ -91,7 +91,7 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 
 export async function start(c: Context<AppEnv>, init: RunInit): Promise<RunView> {
 	const run = await runClient(c.env, c.env.RUNS.idFromString(init.run_id)).create(init);
-	c.var.logger.info("run created", { run_id: run.run_id, steps: init.plan.steps.length });
+	c.var.logger.debug("run created", { run_id: run.run_id, steps: init.plan.steps.length });
 	return run;
 }
 
