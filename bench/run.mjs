@@ -118,10 +118,13 @@ function directoryBytes(dir) {
 	return total;
 }
 
-function runObjectBytes() {
+/** Bytes on disk per run object: its SQLite database (event log, alarm, metadata). */
+function bytesPerRunObject() {
 	const doRoot = path.join(state, "v3", "do");
 	const dir = readdirSync(doRoot).find((name) => name.endsWith("RunObject"));
-	return dir ? directoryBytes(path.join(doRoot, dir)) : 0;
+	if (!dir) return null;
+	const databases = readdirSync(path.join(doRoot, dir)).filter((name) => name.endsWith(".sqlite")).length;
+	return databases ? Math.round(directoryBytes(path.join(doRoot, dir)) / databases) : null;
 }
 
 // ---------- measurements ----------
@@ -129,6 +132,7 @@ function runObjectBytes() {
 async function load(name, options) {
 	const result = await autocannon({ duration: SECONDS, ...options, url: `${BASE}${options.path}` });
 	const ok = result["2xx"];
+	if (options.path === "/runs" && options.method === "POST") createdSoFar += ok;
 	const figure = {
 		name,
 		connections: options.connections,
@@ -180,7 +184,9 @@ async function endToEnd(count) {
 			{
 				...postRun(THREE_STEPS),
 				onResponse: (status, body) => {
-					if (status === 201) ids.push(JSON.parse(body).run_id);
+					if (status !== 201) return;
+					ids.push(JSON.parse(body).run_id);
+					createdSoFar += 1;
 				},
 			},
 		],
@@ -390,10 +396,9 @@ try {
 	});
 
 	log("end to end, round 1");
-	const bytesBefore = runObjectBytes();
 	const round1 = await endToEnd(E2E_RUNS);
 	await drain();
-	const bytesPerRun = Math.round((runObjectBytes() - bytesBefore) / E2E_RUNS);
+	const bytesPerRun = bytesPerRunObject();
 	const memory1 = workerdMemory();
 	log("end to end, round 2");
 	const round2 = await endToEnd(E2E_RUNS);

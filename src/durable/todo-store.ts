@@ -38,6 +38,8 @@ export class TodoStore extends DurableObject<Env> implements TodoPort {
 				created_at TEXT NOT NULL,
 				completed_at TEXT
 			);
+			CREATE INDEX IF NOT EXISTS todos_by_created ON todos (created_at);
+			CREATE INDEX IF NOT EXISTS todos_by_done_created ON todos (done, created_at);
 			CREATE TABLE IF NOT EXISTS applied (
 				idempotency_key TEXT PRIMARY KEY,
 				outcome TEXT NOT NULL
