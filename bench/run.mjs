@@ -123,7 +123,9 @@ function bytesPerRunObject() {
 	const doRoot = path.join(state, "v3", "do");
 	const dir = readdirSync(doRoot).find((name) => name.endsWith("RunObject"));
 	if (!dir) return null;
-	const databases = readdirSync(path.join(doRoot, dir)).filter((name) => name.endsWith(".sqlite")).length;
+	const databases = readdirSync(path.join(doRoot, dir)).filter((name) =>
+		name.endsWith(".sqlite"),
+	).length;
 	return databases ? Math.round(directoryBytes(path.join(doRoot, dir)) / databases) : null;
 }
 
@@ -157,13 +159,15 @@ const postRun = (prompt) => ({
 	body: JSON.stringify({ prompt }),
 });
 
+let createdSoFar = 0;
+
+/** Waits until every run created so far is finished and archived (the seeded history is older). */
 async function drain() {
-	for (let attempt = 0; attempt < 600; attempt += 1) {
-		const live = await (
-			await fetch(`${BASE}/runs?status=running,pending,cancelling&limit=1`)
-		).json();
-		if (live.runs.length === 0) return;
-		await sleep(500);
+	for (let attempt = 0; attempt < 1200; attempt += 1) {
+		const stats = await (await fetch(`${BASE}/stats?since=2026-01-01`)).json();
+		const finished = (stats.runs.by_status.completed ?? 0) + (stats.runs.by_status.failed ?? 0);
+		if (finished >= createdSoFar) return;
+		await sleep(250);
 	}
 	throw new Error("runs did not drain");
 }

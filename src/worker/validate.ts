@@ -11,7 +11,14 @@ export function validate<T extends z.ZodType, Target extends keyof ValidationTar
 	target: Target,
 	schema: T,
 ) {
-	return zValidator(target, schema, (result) => {
+	const guarded = z
+		.unknown()
+		.superRefine((value, ctx) => {
+			const found = forbiddenKey(value);
+			if (found) ctx.addIssue({ code: "custom", path: found.path, message: found.message });
+		})
+		.pipe(schema);
+	return zValidator(target, guarded, (result) => {
 		if (result.success) return;
 		const issues = result.error.issues.map((issue) => ({
 			path: issue.path.map(String).join(".") || target,
@@ -30,3 +37,30 @@ export function validate<T extends z.ZodType, Target extends keyof ValidationTar
 export const IsoInstant = z
 	.union([z.iso.datetime({ offset: true }), z.iso.date()])
 	.transform((value) => new Date(value).toISOString());
+
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+export const MAX_JSON_DEPTH = 32;
+
+type Path = (string | number)[];
+
+/**
+ * Refuses keys that could reach an object's prototype, anywhere in a body, and nesting deeper
+ * than MAX_JSON_DEPTH. Iterative, so hostile depth cannot exhaust the stack.
+ */
+function forbiddenKey(root: unknown): { key: string; path: Path; message: string } | undefined {
+	const stack: Array<{ value: unknown; path: Path }> = [{ value: root, path: [] }];
+	for (let next = stack.pop(); next; next = stack.pop()) {
+		const { value, path } = next;
+		if (value === null || typeof value !== "object") continue;
+		if (path.length > MAX_JSON_DEPTH) {
+			return { key: "", path, message: `The body is nested deeper than ${MAX_JSON_DEPTH} levels` };
+		}
+		for (const [key, item] of Object.entries(value)) {
+			const here = [...path, Array.isArray(value) ? Number(key) : key];
+			if (FORBIDDEN_KEYS.has(key))
+				return { key, path: here, message: `The key "${key}" is not allowed` };
+			stack.push({ value: item, path: here });
+		}
+	}
+	return undefined;
+}
