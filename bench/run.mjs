@@ -165,7 +165,8 @@ let createdSoFar = 0;
 async function drain() {
 	for (let attempt = 0; attempt < 1200; attempt += 1) {
 		const stats = await (await fetch(`${BASE}/stats?since=2026-01-01`)).json();
-		const finished = (stats.runs.by_status.completed ?? 0) + (stats.runs.by_status.failed ?? 0);
+		const byStatus = stats.runs?.by_status ?? {};
+		const finished = (byStatus.completed ?? 0) + (byStatus.failed ?? 0);
 		if (finished >= createdSoFar) return;
 		await sleep(250);
 	}

@@ -66,3 +66,23 @@ export function retentionMs(env: Env): number {
 	const days = Number(env.RUN_RETENTION_DAYS);
 	return Number.isFinite(days) && days >= 0 ? days * DAY_MS : 7 * DAY_MS;
 }
+
+/** Auth is always on in production, and on elsewhere when AUTH=on. */
+export function authRequired(env: Env): boolean {
+	return isProduction(env) || env.AUTH === "on";
+}
+
+/** The tenant of the bootstrap key (BOOTSTRAP_TENANT, "default" unless set). */
+export function bootstrapTenant(env: Env): string {
+	return env.BOOTSTRAP_TENANT || DEFAULT_TENANT;
+}
+
+/** Origins allowed to call the API from a browser (CORS_ORIGINS, comma-separated). */
+export function corsOrigins(env: Env): string[] {
+	const origins = (env.CORS_ORIGINS ?? "")
+		.split(",")
+		.map((origin) => origin.trim())
+		.filter(Boolean);
+	// No wildcard in production: a listed "*" is ignored there.
+	return isProduction(env) ? origins.filter((origin) => origin !== "*") : origins;
+}

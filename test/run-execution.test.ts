@@ -46,7 +46,7 @@ describe("run execution", () => {
 			...seqOf(events, "step_succeeded", 2),
 		);
 		expect(lastStart).toBeLessThan(firstFinish);
-		const run = await clientFor(runId).view();
+		const run = await clientFor(runId).view("default");
 		const [a, b] = run?.execution_log ?? [];
 		// They overlapped in time too: each started before the other completed.
 		expect(Date.parse(String(a?.started_at))).toBeLessThan(Date.parse(String(b?.completed_at)));

@@ -93,15 +93,15 @@ describe("retention", () => {
 
 		// Before the period ends, an alarm changes nothing.
 		expect(await runDurableObjectAlarm(stubFor(runId))).toBe(true);
-		expect(await clientFor(runId).events()).not.toBeNull();
+		expect(await clientFor(runId).events("default")).not.toBeNull();
 
 		// Age the archive past the 7-day default; the next alarm purges.
 		await runInDurableObject(stubFor(runId), (_, state) => {
 			state.storage.kv.put("archived_at", new Date(Date.now() - 8 * 86_400_000).toISOString());
 		});
 		expect(await runDurableObjectAlarm(stubFor(runId))).toBe(true);
-		expect(await clientFor(runId).events()).toBeNull();
-		expect(await clientFor(runId).view()).toBeNull();
+		expect(await clientFor(runId).events("default")).toBeNull();
+		expect(await clientFor(runId).view("default")).toBeNull();
 		expect(
 			await runInDurableObject(stubFor(runId), (_, state) => state.storage.getAlarm()),
 		).toBeNull();

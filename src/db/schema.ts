@@ -88,3 +88,18 @@ export const planCache = sqliteTable("plan_cache", {
 	plan: text("plan").notNull(),
 	createdAt: text("created_at").notNull(),
 });
+
+/** API keys: only the SHA-256 of each key is stored, with its tenant. */
+export const apiKeys = sqliteTable(
+	"api_keys",
+	{
+		keyHash: text("key_hash").primaryKey(),
+		tenant: text("tenant").notNull(),
+		/** The key's first characters, to tell keys apart in listings; never enough to use. */
+		keyPrefix: text("key_prefix").notNull(),
+		name: text("name"),
+		createdAt: text("created_at").notNull(),
+		revokedAt: text("revoked_at"),
+	},
+	(table) => [index("api_keys_tenant_idx").on(table.tenant)],
+);

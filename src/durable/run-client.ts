@@ -5,13 +5,13 @@ import type { ControlResult, RunInit } from "./run-object";
 /** The RunObject's RPC surface, as callers in the Worker use it. */
 export interface RunClient {
 	create(init: RunInit): Promise<RunView>;
-	view(): Promise<RunView | null>;
-	events(afterSeq?: number, limit?: number): Promise<RunEvent[] | null>;
-	nextEvent(afterSeq: number, timeoutMs?: number): Promise<RunEvent | null>;
-	cancel(compensate: boolean, reason: string | null): Promise<ControlResult>;
-	retry(): Promise<ControlResult>;
-	approve(step: number): Promise<ControlResult>;
-	reject(step: number, reason: string): Promise<ControlResult>;
+	view(tenant: string): Promise<RunView | null>;
+	events(tenant: string, afterSeq?: number, limit?: number): Promise<RunEvent[] | null>;
+	nextEvent(tenant: string, afterSeq: number, timeoutMs?: number): Promise<RunEvent | null>;
+	cancel(tenant: string, compensate: boolean, reason: string | null): Promise<ControlResult>;
+	retry(tenant: string): Promise<ControlResult>;
+	approve(tenant: string, step: number): Promise<ControlResult>;
+	reject(tenant: string, step: number, reason: string): Promise<ControlResult>;
 	fetch(request: Request): Promise<Response>;
 }
 

@@ -52,6 +52,9 @@ export interface RunInit {
 	request_id: string;
 }
 
+/** Set by the Worker on WebSocket upgrades it forwards: the authenticated tenant. */
+export const RUN_TENANT_HEADER = "X-Run-Tenant";
+
 export type ControlResult =
 	| { ok: true; run: RunView }
 	| { ok: false; code: "invalid_state" | "step_not_found"; message: string; status: string };
@@ -97,24 +100,29 @@ export class RunObject extends DurableObject<Env> {
 		return toRunView(this.current());
 	}
 
-	/** The run as the API shows it, or null for an object that holds no run. */
-	async view(): Promise<RunView | null> {
-		return this.state ? toRunView(this.state) : null;
+	/**
+	 * The run as the API shows it, or null when this object holds no run of `tenant`. Every read
+	 * and control call names its tenant: another tenant's run answers exactly like no run.
+	 */
+	async view(tenant: string): Promise<RunView | null> {
+		const state = this.ownedBy(tenant);
+		return state ? toRunView(state) : null;
 	}
 
-	/** Events after `afterSeq`, oldest first; null for an object that holds no run. */
-	async events(afterSeq = 0, limit = 1_000): Promise<RunEvent[] | null> {
-		return this.state ? [...this.log.read(afterSeq, limit)] : null;
+	/** Events after `afterSeq`, oldest first; null when this object holds no run of `tenant`. */
+	async events(tenant: string, afterSeq = 0, limit = 1_000): Promise<RunEvent[] | null> {
+		return this.ownedBy(tenant) ? [...this.log.read(afterSeq, limit)] : null;
 	}
 
 	/** The first event after `afterSeq`, waiting up to `timeoutMs` for it; null on timeout. */
-	async nextEvent(afterSeq: number, timeoutMs = 30_000): Promise<RunEvent | null> {
+	async nextEvent(tenant: string, afterSeq: number, timeoutMs = 30_000): Promise<RunEvent | null> {
+		if (!this.ownedBy(tenant)) return null;
 		const [recorded] = this.log.read(afterSeq, 1);
 		return recorded ?? this.live.nextAppended(timeoutMs);
 	}
 
-	async cancel(compensate: boolean, reason: string | null): Promise<ControlResult> {
-		return this.control((state) => {
+	async cancel(tenant: string, compensate: boolean, reason: string | null): Promise<ControlResult> {
+		return this.control(tenant, (state) => {
 			if (isTerminal(state)) return `A ${state.status} run cannot be cancelled`;
 			if (!state.cancel) this.append({ type: "run_cancel_requested", compensate, reason });
 			this.inflight.abortAll("The run was cancelled");
@@ -122,8 +130,8 @@ export class RunObject extends DurableObject<Env> {
 	}
 
 	/** Re-runs a failed run's failed, skipped and cancelled steps; succeeded ones stand. */
-	async retry(): Promise<ControlResult> {
-		return this.control((state) => {
+	async retry(tenant: string): Promise<ControlResult> {
+		return this.control(tenant, (state) => {
 			if (state.status !== "failed")
 				return `Only a failed run can be retried; this one is ${state.status}`;
 			const steps = state.execution_log
@@ -134,17 +142,20 @@ export class RunObject extends DurableObject<Env> {
 		});
 	}
 
-	async approve(step: number): Promise<ControlResult> {
-		return this.decide(step, () => this.append({ type: "step_approved", step }));
+	async approve(tenant: string, step: number): Promise<ControlResult> {
+		return this.decide(tenant, step, () => this.append({ type: "step_approved", step }));
 	}
 
-	async reject(step: number, reason: string): Promise<ControlResult> {
-		return this.decide(step, () => this.append({ type: "step_rejected", step, reason }));
+	async reject(tenant: string, step: number, reason: string): Promise<ControlResult> {
+		return this.decide(tenant, step, () => this.append({ type: "step_rejected", step, reason }));
 	}
 
-	/** WebSocket upgrades for live updates; the Worker has checked the run id and the header. */
+	/**
+	 * WebSocket upgrades for live updates. The Worker has checked the run id and the upgrade, and
+	 * names the authenticated tenant in RUN_TENANT_HEADER (it never forwards a client's own).
+	 */
 	override async fetch(request: Request): Promise<Response> {
-		const state = this.state;
+		const state = this.ownedBy(request.headers.get(RUN_TENANT_HEADER) ?? "");
 		if (!state) return new Response("No run has this id", { status: 404 });
 		const after = Number(new URL(request.url).searchParams.get("after") ?? state.seq);
 		const missed = [...this.log.read(Math.min(after, state.seq))];
@@ -323,8 +334,15 @@ export class RunObject extends DurableObject<Env> {
 	}
 
 	/** Applies a control call's change, then wakes the alarm; a returned string is a refusal. */
-	private async control(change: (state: RunState) => string | undefined): Promise<ControlResult> {
-		const state = this.state;
+	private ownedBy(tenant: string): RunState | undefined {
+		return this.state?.tenant === tenant ? this.state : undefined;
+	}
+
+	private async control(
+		tenant: string,
+		change: (state: RunState) => string | undefined,
+	): Promise<ControlResult> {
+		const state = this.ownedBy(tenant);
 		if (!state)
 			return {
 				ok: false,
@@ -340,8 +358,8 @@ export class RunObject extends DurableObject<Env> {
 		return { ok: true, run: toRunView(this.current()) };
 	}
 
-	private decide(stepNumber: number, record: () => void): Promise<ControlResult> {
-		return this.control((state) => {
+	private decide(tenant: string, stepNumber: number, record: () => void): Promise<ControlResult> {
+		return this.control(tenant, (state) => {
 			const step = state.execution_log.find((candidate) => candidate.step_number === stepNumber);
 			if (!step) return `Step ${stepNumber} is not in the plan`;
 			if (step.approval?.status !== "requested")

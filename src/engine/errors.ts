@@ -4,6 +4,8 @@
  */
 export type ErrorCode =
 	| "invalid_request"
+	| "unauthorized"
+	| "auth_not_configured"
 	| "invalid_plan"
 	| "unplannable_prompt"
 	| "run_not_found"

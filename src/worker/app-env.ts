@@ -6,5 +6,7 @@ export interface AppEnv {
 	Variables: {
 		requestId: string;
 		logger: Logger;
+		/** Who is asking: from the API key, or the one local tenant when auth is off. */
+		tenant: string;
 	};
 }

@@ -1,9 +1,13 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { corsOrigins } from "../config";
 import { AppError } from "../engine/errors";
 import type { AppEnv } from "./app-env";
 import { handleError } from "./errors";
+import { authenticate } from "./middleware/auth";
 import { requestContext } from "./middleware/request-context";
 import { health } from "./routes/health";
 import { runs } from "./routes/runs";
@@ -17,6 +21,25 @@ export function createApp() {
 	const app = new Hono<AppEnv>();
 	app.use(requestId({ headerName: "X-Request-Id" }));
 	app.use(requestContext);
+	app.use(secureHeaders({ referrerPolicy: "no-referrer", crossOriginResourcePolicy: false }));
+	app.use(async (c, next) => {
+		await next();
+		c.header("Cache-Control", "no-store");
+	});
+	app.use(
+		cors({
+			origin: (origin, c) => (corsOrigins(c.env).includes(origin) ? origin : null),
+			allowHeaders: [
+				"Authorization",
+				"Content-Type",
+				"Idempotency-Key",
+				"Last-Event-ID",
+				"X-Request-Id",
+			],
+			exposeHeaders: ["X-Request-Id", "Retry-After"],
+			maxAge: 600,
+		}),
+	);
 	app.use(
 		bodyLimit({
 			maxSize: MAX_BODY_BYTES,
@@ -25,6 +48,7 @@ export function createApp() {
 			},
 		}),
 	);
+	app.use(authenticate);
 	app.route("/runs", runs);
 	app.route("/tools", tools);
 	app.route("/health", health);

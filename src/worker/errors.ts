@@ -7,6 +7,8 @@ import type { AppEnv } from "./app-env";
 /** The one table from error code to HTTP status. */
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
 	invalid_request: 400,
+	unauthorized: 401,
+	auth_not_configured: 503,
 	invalid_plan: 400,
 	unplannable_prompt: 422,
 	run_not_found: 404,
@@ -28,6 +30,7 @@ export interface ErrorBody {
 export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
 	const body: ErrorBody = { error: { code: error.code, message: error.message } };
 	if (error.details !== undefined) body.error.details = error.details;
+	if (error.code === "unauthorized") c.header("WWW-Authenticate", 'Bearer realm="api"');
 	return c.json(body, STATUS[error.code]);
 }
 

@@ -1,7 +1,6 @@
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
 import { z } from "zod";
-import { DEFAULT_TENANT } from "../../config";
 import { runStats } from "../../db/stats";
 import type { AppEnv } from "../app-env";
 import { methodNotAllowed } from "../errors";
@@ -17,7 +16,7 @@ export const stats = new Hono<AppEnv>()
 		),
 		async (c) => {
 			const { since, until } = c.req.valid("query");
-			return c.json(await runStats(drizzle(c.env.DB), { tenant: DEFAULT_TENANT, since, until }));
+			return c.json(await runStats(drizzle(c.env.DB), { tenant: c.var.tenant, since, until }));
 		},
 	)
 	.all("/", methodNotAllowed(["GET"]));

@@ -34,30 +34,38 @@ export const cancelRun = factory.createHandlers(
 	validate("json", CancelBody.default({ compensate: false })),
 	async (c) => {
 		const { compensate, reason } = c.req.valid("json");
-		return answer(c, await clientOf(c).cancel(compensate, reason ?? null));
+		return answer(c, await clientOf(c).cancel(c.var.tenant, compensate, reason ?? null));
 	},
 );
 
 export const deleteRun = factory.createHandlers(
 	validate("query", z.object({ compensate: z.enum(["true", "false"]).default("false") }).strict()),
 	async (c) =>
-		answer(c, await clientOf(c).cancel(c.req.valid("query").compensate === "true", null)),
+		answer(
+			c,
+			await clientOf(c).cancel(c.var.tenant, c.req.valid("query").compensate === "true", null),
+		),
 );
 
 /** POST /runs/:id/retry: re-run a failed run from its failed steps, keeping its id. */
-export const retryRun = factory.createHandlers(async (c) => answer(c, await clientOf(c).retry()));
+export const retryRun = factory.createHandlers(async (c) =>
+	answer(c, await clientOf(c).retry(c.var.tenant)),
+);
 
 const StepParam = z.object({ id: z.string(), n: z.coerce.number().int().min(1).max(1_000) });
 
 export const approveStep = factory.createHandlers(validate("param", StepParam), async (c) =>
-	answer(c, await clientOf(c).approve(c.req.valid("param").n)),
+	answer(c, await clientOf(c).approve(c.var.tenant, c.req.valid("param").n)),
 );
 
 export const rejectStep = factory.createHandlers(
 	validate("param", StepParam),
 	validate("json", z.object({ reason: Reason }).strict()),
 	async (c) =>
-		answer(c, await clientOf(c).reject(c.req.valid("param").n, c.req.valid("json").reason)),
+		answer(
+			c,
+			await clientOf(c).reject(c.var.tenant, c.req.valid("param").n, c.req.valid("json").reason),
+		),
 );
 
 /**

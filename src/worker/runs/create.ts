@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { z } from "zod";
-import { DEFAULT_TENANT, defaultPlanner, llmPlanningFor, registryFor } from "../../config";
+import { defaultPlanner, llmPlanningFor, registryFor } from "../../config";
 import { idempotencyClient } from "../../durable/idempotency-store";
 import { runClient } from "../../durable/run-client";
 import type { RunInit } from "../../durable/run-object";
@@ -46,7 +46,7 @@ export const createRun = factory.createHandlers(validate("json", CreateRunBody),
 		throw new AppError("invalid_request", key.error.issues[0]?.message ?? "Bad key");
 
 	const hash = await sha256(JSON.stringify(body));
-	const store = idempotencyClient(c.env, DEFAULT_TENANT, key.data);
+	const store = idempotencyClient(c.env, c.var.tenant, key.data);
 	// Peek first, so a replay never pays for planning again.
 	let claim = await store.peek(hash);
 	if (claim.status === "new") {
@@ -79,7 +79,7 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 			);
 	return {
 		run_id: c.env.RUNS.newUniqueId().toString(),
-		tenant: DEFAULT_TENANT,
+		tenant: c.var.tenant,
 		prompt: prompt ?? null,
 		plan,
 		options,

@@ -1,6 +1,5 @@
 import { drizzle } from "drizzle-orm/d1";
 import { z } from "zod";
-import { DEFAULT_TENANT } from "../../config";
 import { listRuns } from "../../db/list-runs";
 import { decodeCursor } from "../../engine/history/cursor";
 import { RUN_STATUSES } from "../../engine/run/state";
@@ -38,7 +37,7 @@ const ListQuery = z
 export const listRunsHandler = factory.createHandlers(validate("query", ListQuery), async (c) => {
 	const query = c.req.valid("query");
 	const page = await listRuns(drizzle(c.env.DB), {
-		tenant: DEFAULT_TENANT,
+		tenant: c.var.tenant,
 		statuses: query.status,
 		tool: query.tool,
 		createdAfter: query.created_after,

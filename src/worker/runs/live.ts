@@ -1,6 +1,7 @@
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { runClient } from "../../durable/run-client";
+import { RUN_TENANT_HEADER } from "../../durable/run-object";
 import { AppError } from "../../engine/errors";
 import { isTerminalEvent, toPublicEvent } from "../../engine/run/public-event";
 import { factory } from "../factory";
@@ -15,8 +16,11 @@ export const followRunSocket = factory.createHandlers(validate("query", After), 
 	if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
 		throw new AppError("upgrade_required", "Connect with a WebSocket upgrade (Upgrade: websocket)");
 	}
+	// The object trusts this header for the tenant, so a client's own copy never gets through.
+	const forwarded = new Request(c.req.raw);
+	forwarded.headers.set(RUN_TENANT_HEADER, c.var.tenant);
 	const res = await runClient(c.env, parseRunId(c.env.RUNS, c.req.param("id") ?? "")).fetch(
-		c.req.raw,
+		forwarded,
 	);
 	if (res.status === 404) throw runNotFound();
 	return res;
@@ -37,7 +41,8 @@ export const followRunStream = factory.createHandlers(validate("query", After), 
 		lastEventId !== undefined && /^\d+$/.test(lastEventId)
 			? Number(lastEventId)
 			: c.req.valid("query").after;
-	const run = await client.view();
+	const { tenant } = c.var;
+	const run = await client.view(tenant);
 	if (!run) {
 		// Purged from its object: the archive holds the whole, finished log.
 		const archived = await eventsOf(c, runId, resumeFrom ?? 0);
@@ -54,18 +59,17 @@ export const followRunStream = factory.createHandlers(validate("query", After), 
 	return streamSSE(c, async (stream) => {
 		let last = resumeFrom;
 		if (last === undefined) {
-			const events = (await client.events(0)) ?? [];
+			const events = (await client.events(tenant, 0)) ?? [];
 			last = events.at(-1)?.seq ?? 0;
-			const { seq: _seq, ...view } = { ...run, seq: last };
 			await stream.writeSSE({
 				id: String(last),
 				event: "snapshot",
-				data: JSON.stringify({ type: "snapshot", seq: last, run: view }),
+				data: JSON.stringify({ type: "snapshot", seq: last, run }),
 			});
 			if (events.some(isTerminalEvent)) return;
 		}
 		for (;;) {
-			const event = await client.nextEvent(last, HEARTBEAT_MS);
+			const event = await client.nextEvent(tenant, last, HEARTBEAT_MS);
 			if (!event) {
 				await stream.write(": heartbeat\n\n");
 				continue;

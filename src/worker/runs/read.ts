@@ -19,7 +19,7 @@ export const readRun = factory.createHandlers(
 		const runId = c.req.param("id") ?? "";
 		const { at } = c.req.valid("query");
 		if (at === undefined) {
-			const live = await runClient(c.env, parseRunId(c.env.RUNS, runId)).view();
+			const live = await runClient(c.env, parseRunId(c.env.RUNS, runId)).view(c.var.tenant);
 			if (live) return c.json(live);
 		}
 		const events = await eventsOf(c, runId, 0, Number.MAX_SAFE_INTEGER);

@@ -1,6 +1,5 @@
 import { drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
-import { DEFAULT_TENANT } from "../../config";
 import { isArchived, loadArchivedEvents } from "../../db/run-history";
 import { runClient } from "../../durable/run-client";
 import { AppError } from "../../engine/errors";
@@ -16,11 +15,15 @@ export const runNotFound = () => new AppError("run_not_found", "No run has this 
  * Throws run_not_found when neither knows the run.
  */
 export async function eventsOf(c: Context<AppEnv>, runId: string, afterSeq = 0, limit = 100_000) {
-	const live = await runClient(c.env, parseRunId(c.env.RUNS, runId)).events(afterSeq, limit);
+	const live = await runClient(c.env, parseRunId(c.env.RUNS, runId)).events(
+		c.var.tenant,
+		afterSeq,
+		limit,
+	);
 	if (live) return live;
 	const db = drizzle(c.env.DB);
-	const archived = await loadArchivedEvents(db, DEFAULT_TENANT, runId, afterSeq, limit);
-	if (archived.length > 0 || (await isArchived(db, DEFAULT_TENANT, runId))) return archived;
+	const archived = await loadArchivedEvents(db, c.var.tenant, runId, afterSeq, limit);
+	if (archived.length > 0 || (await isArchived(db, c.var.tenant, runId))) return archived;
 	throw runNotFound();
 }
 
