@@ -1,0 +1,199 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { createApp } from "../src/worker/app";
+
+const app = createApp();
+const BOOTSTRAP = "bootstrap-key-0123456789abcdef";
+const GLOBEX = "ak_globex_0123456789abcdefghijkl";
+const REVOKED = "ak_revoked_0123456789abcdefghijk";
+const authEnv = {
+	...env,
+	AUTH: "on",
+	BOOTSTRAP_API_KEY: BOOTSTRAP,
+	BOOTSTRAP_TENANT: "acme",
+	CORS_ORIGINS: "https://app.example",
+};
+
+async function call(
+	path: string,
+	init: RequestInit = {},
+	key?: string,
+	override: Partial<Env> = {},
+) {
+	const headers = new Headers(init.headers);
+	if (key) headers.set("Authorization", `Bearer ${key}`);
+	const ctx = createExecutionContext();
+	const res = await app.fetch(
+		new Request(`http://runtime.test${path}`, { ...init, headers }),
+		{ ...authEnv, ...override },
+		ctx,
+	);
+	await waitOnExecutionContext(ctx);
+	return res;
+}
+
+const json = (body: unknown): RequestInit => ({
+	method: "POST",
+	headers: { "content-type": "application/json" },
+	body: JSON.stringify(body),
+});
+
+async function hex(key: string) {
+	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
+	return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+async function storeKey(key: string, tenant: string, revoked = false) {
+	await env.DB.prepare(
+		"INSERT OR REPLACE INTO api_keys (key_hash, tenant, key_prefix, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)",
+	)
+		.bind(
+			await hex(key),
+			tenant,
+			key.slice(0, 8),
+			new Date().toISOString(),
+			revoked ? new Date().toISOString() : null,
+		)
+		.run();
+}
+
+describe("authentication", () => {
+	it.each([
+		["no header", undefined],
+		["a Basic header", "Basic dXNlcjpwYXNz"],
+		["an empty bearer", "Bearer "],
+		["a short token", "Bearer abc"],
+		["a 300-character token", `Bearer ${"k".repeat(300)}`],
+		["a token with a space", "Bearer abcdefghijklmnop qrstuvwx"],
+		["an unknown key", "Bearer ak_unknown_0123456789abcdefghij"],
+	])("answers %s with 401 and WWW-Authenticate", async (_name, header) => {
+		const res = await call("/runs", { headers: header ? { Authorization: header } : {} });
+		expect(res.status).toBe(401);
+		expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
+		const body = (await res.json()) as { error: { code: string; message: string } };
+		expect(body.error.code).toBe("unauthorized");
+		expect(JSON.stringify(body)).not.toContain(BOOTSTRAP);
+	});
+
+	it("lets /health through without a key", async () => {
+		expect((await call("/health")).status).toBe(200);
+	});
+
+	it("accepts the bootstrap key and keys stored as hashes, and refuses revoked ones", async () => {
+		await storeKey(GLOBEX, "globex");
+		await storeKey(REVOKED, "globex", true);
+		expect((await call("/runs", {}, BOOTSTRAP)).status).toBe(200);
+		expect((await call("/runs", {}, GLOBEX)).status).toBe(200);
+		expect((await call("/runs", {}, REVOKED)).status).toBe(401);
+		const { results } = await env.DB.prepare("SELECT key_hash FROM api_keys").all<{
+			key_hash: string;
+		}>();
+		expect(results.map((row) => row.key_hash)).not.toContain(GLOBEX);
+	});
+
+	it("refuses to serve in production without a key store", async () => {
+		const res = await call("/runs", {}, BOOTSTRAP, {
+			ENVIRONMENT: "production",
+			BOOTSTRAP_API_KEY: "",
+		});
+		expect(res.status).toBe(503);
+		expect(await res.json()).toMatchObject({ error: { code: "auth_not_configured" } });
+		const open = await call("/runs", {}, undefined, { ENVIRONMENT: "production", AUTH: "off" });
+		expect(open.status).toBe(401);
+	});
+});
+
+describe("tenant isolation", () => {
+	it("hides every run of tenant A from tenant B, on every route", async () => {
+		await storeKey(GLOBEX, "globex");
+		const created = await call(
+			"/runs",
+			json({
+				plan: {
+					goal: "acme secret",
+					steps: [
+						{ step_number: 1, tool: "todo.add", input: { title: "acme secret plan" } },
+						{ step_number: 2, tool: "wait", input: { ms: 60_000 }, depends_on: [1] },
+					],
+				},
+			}),
+			BOOTSTRAP,
+		);
+		expect(created.status).toBe(201);
+		const { run_id: runId } = (await created.json()) as { run_id: string };
+		expect((await call(`/runs/${runId}`, {}, BOOTSTRAP)).status).toBe(200);
+
+		const attempts: Array<[string, RequestInit]> = [
+			[`/runs/${runId}`, {}],
+			[`/runs/${runId}?at=1`, {}],
+			[`/runs/${runId}/events`, {}],
+			[`/runs/${runId}/stream`, {}],
+			[`/runs/${runId}/ws`, { headers: { Upgrade: "websocket", "X-Run-Tenant": "acme" } }],
+			[`/runs/${runId}/cancel`, json({})],
+			[`/runs/${runId}`, { method: "DELETE" }],
+			[`/runs/${runId}/retry`, { method: "POST" }],
+			[`/runs/${runId}/fork`, json({})],
+			[`/runs/${runId}/steps/2/approve`, { method: "POST" }],
+			[`/runs/${runId}/steps/2/reject`, json({ reason: "no" })],
+		];
+		for (const [path, init] of attempts) {
+			const res = await call(path, init, GLOBEX);
+			expect([path, res.status]).toEqual([path, 404]);
+			expect(await res.json()).toMatchObject({ error: { code: "run_not_found" } });
+		}
+		const listed = (await (await call("/runs", {}, GLOBEX)).json()) as {
+			runs: Array<{ run_id: string }>;
+		};
+		expect(listed.runs.map((run) => run.run_id)).not.toContain(runId);
+		const stats = (await (await call("/stats", {}, GLOBEX)).json()) as { runs: { total: number } };
+		expect(stats.runs.total).toBe(0);
+
+		const theirs = await call("/runs", json({ prompt: "show my todos", planner: "rules" }), GLOBEX);
+		expect(theirs.status).toBe(201);
+		// A's run still stands, untouched by B's attempts.
+		const mine = (await (await call(`/runs/${runId}`, {}, BOOTSTRAP)).json()) as { status: string };
+		expect(mine.status).toBe("running");
+	});
+
+	it("scopes Idempotency-Key per tenant", async () => {
+		await storeKey(GLOBEX, "globex");
+		const headers = { "content-type": "application/json", "Idempotency-Key": "shared-key" };
+		const a = await call(
+			"/runs",
+			{ method: "POST", headers, body: JSON.stringify({ prompt: "calculate 1" }) },
+			BOOTSTRAP,
+		);
+		const b = await call(
+			"/runs",
+			{ method: "POST", headers, body: JSON.stringify({ prompt: "calculate 2" }) },
+			GLOBEX,
+		);
+		expect([a.status, b.status]).toEqual([201, 201]);
+	});
+});
+
+describe("response hardening", () => {
+	it("sends security headers and no-store on API responses", async () => {
+		const res = await call("/runs", {}, BOOTSTRAP);
+		expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+		expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+		expect(res.headers.get("cache-control")).toBe("no-store");
+	});
+
+	it("allows only listed CORS origins, and never a wildcard in production", async () => {
+		const listed = await call("/health", { headers: { Origin: "https://app.example" } });
+		expect(listed.headers.get("access-control-allow-origin")).toBe("https://app.example");
+		const other = await call("/health", { headers: { Origin: "https://evil.example" } });
+		expect(other.headers.get("access-control-allow-origin")).toBeNull();
+		const wildcard = await call(
+			"/health",
+			{ headers: { Origin: "https://evil.example" } },
+			undefined,
+			{
+				ENVIRONMENT: "production",
+				CORS_ORIGINS: "*",
+			},
+		);
+		expect(wildcard.headers.get("access-control-allow-origin")).toBeNull();
+	});
+});
