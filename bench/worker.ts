@@ -11,7 +11,13 @@ import {
 import { evaluate } from "../src/engine/tools/calculator";
 import { createApp } from "../src/worker/app";
 
-export { CircuitBreaker, IdempotencyStore, RunObject, TodoStore } from "../src/worker/index";
+export {
+	CircuitBreaker,
+	IdempotencyStore,
+	RateLimiter,
+	RunObject,
+	TodoStore,
+} from "../src/worker/index";
 
 interface BenchEnv extends Omit<Env, "BENCH_FLOOR" | "BENCH_WORKFLOW"> {
 	BENCH_FLOOR: DurableObjectNamespace<BenchFloor>;

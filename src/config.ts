@@ -4,6 +4,7 @@ import { d1PlanCache } from "./db/plan-cache";
 import { Logger, parseLogLevel } from "./engine/log";
 import type { LlmPlanning, PlannerChoice } from "./engine/planner/planning";
 import { type BreakerConfig, DEFAULT_BREAKER_CONFIG } from "./engine/resilience/circuit-breaker";
+import type { BucketConfig } from "./engine/resilience/token-bucket";
 import { type ToolRegistry, toolRegistry } from "./engine/tools/registry";
 
 /** Every piece of data is scoped by tenant; until API keys exist, all requests share this one. */
@@ -85,4 +86,25 @@ export function corsOrigins(env: Env): string[] {
 		.filter(Boolean);
 	// No wildcard in production: a listed "*" is ignored there.
 	return isProduction(env) ? origins.filter((origin) => origin !== "*") : origins;
+}
+
+const DEFAULT_RATE_LIMIT: BucketConfig = { capacity: 60, refill_per_s: 1 };
+
+/**
+ * A tenant's bucket: RATE_LIMITS (JSON, e.g. {"default": {"capacity": 60, "refill_per_s": 1},
+ * "acme": {"capacity": 600, "refill_per_s": 10}}) by tenant, then its "default", then 60 / 1 s.
+ */
+export function rateLimitFor(env: Env, tenant: string): BucketConfig {
+	try {
+		const limits = JSON.parse(env.RATE_LIMITS || "{}") as Record<string, Partial<BucketConfig>>;
+		const chosen =
+			(Object.hasOwn(limits, tenant) ? limits[tenant] : undefined) ?? limits.default ?? {};
+		const capacity = Number(chosen.capacity ?? DEFAULT_RATE_LIMIT.capacity);
+		const refill = Number(chosen.refill_per_s ?? DEFAULT_RATE_LIMIT.refill_per_s);
+		return Number.isFinite(capacity) && Number.isFinite(refill) && capacity > 0 && refill >= 0
+			? { capacity, refill_per_s: refill }
+			: DEFAULT_RATE_LIMIT;
+	} catch {
+		return DEFAULT_RATE_LIMIT;
+	}
 }

@@ -197,3 +197,26 @@ describe("response hardening", () => {
 		expect(wildcard.headers.get("access-control-allow-origin")).toBeNull();
 	});
 });
+
+describe("rate limits", () => {
+	it("refuses mutating requests past the tenant's bucket with 429 and Retry-After, leaving reads alone", async () => {
+		const limits = JSON.stringify({
+			default: { capacity: 100 },
+			acme: { capacity: 2, refill_per_s: 0.01 },
+		});
+		const create = () =>
+			call("/runs", json({ prompt: "calculate 1" }), BOOTSTRAP, { RATE_LIMITS: limits });
+		expect((await create()).status).toBe(201);
+		expect((await create()).status).toBe(201);
+		const refused = await create();
+		expect(refused.status).toBe(429);
+		expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+		expect(await refused.json()).toMatchObject({ error: { code: "rate_limited" } });
+		expect((await call("/runs", {}, BOOTSTRAP, { RATE_LIMITS: limits })).status).toBe(200);
+		await storeKey(GLOBEX, "globex");
+		expect(
+			(await call("/runs", json({ prompt: "calculate 2" }), GLOBEX, { RATE_LIMITS: limits }))
+				.status,
+		).toBe(201);
+	});
+});

@@ -60,6 +60,9 @@ export type ControlResult =
 	| { ok: false; code: "invalid_state" | "step_not_found"; message: string; status: string };
 
 const WATCHDOG_MARGIN_MS = 5_000;
+/** Caps on live followers: sockets per run, and the size of anything they send. */
+export const MAX_FOLLOWERS = 100;
+const MAX_FOLLOWER_MESSAGE_BYTES = 1_024;
 /** A run still live this long after starting gets its D1 row, so listings show it. */
 const START_ROW_DELAY_MS = 1_000;
 /** Deadlines sooner than this are waited for in the alarm; later ones get an alarm of their own. */
@@ -157,13 +160,18 @@ export class RunObject extends DurableObject<Env> {
 	override async fetch(request: Request): Promise<Response> {
 		const state = this.ownedBy(request.headers.get(RUN_TENANT_HEADER) ?? "");
 		if (!state) return new Response("No run has this id", { status: 404 });
+		if (this.ctx.getWebSockets().length >= MAX_FOLLOWERS) {
+			return new Response(`A run takes at most ${MAX_FOLLOWERS} followers`, { status: 429 });
+		}
 		const after = Number(new URL(request.url).searchParams.get("after") ?? state.seq);
 		const missed = [...this.log.read(Math.min(after, state.seq))];
 		return this.live.accept({ ...toRunView(state), seq: state.seq }, missed, isTerminal(state));
 	}
 
-	override async webSocketMessage(): Promise<void> {
-		// Followers only listen; anything they send is ignored.
+	override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+		// Followers only listen: small messages (pings) are ignored, large ones end the connection.
+		const size = typeof message === "string" ? message.length : message.byteLength;
+		if (size > MAX_FOLLOWER_MESSAGE_BYTES) socket.close(1009, "message too big");
 	}
 
 	override async webSocketClose(socket: WebSocket, code: number): Promise<void> {

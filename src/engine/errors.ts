@@ -12,6 +12,8 @@ export type ErrorCode =
 	| "step_not_found"
 	| "invalid_state"
 	| "idempotency_conflict"
+	| "rate_limited"
+	| "too_many_connections"
 	| "upgrade_required"
 	| "route_not_found"
 	| "method_not_allowed"

@@ -15,6 +15,8 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
 	step_not_found: 404,
 	invalid_state: 409,
 	idempotency_conflict: 409,
+	rate_limited: 429,
+	too_many_connections: 429,
 	upgrade_required: 426,
 	route_not_found: 404,
 	method_not_allowed: 405,

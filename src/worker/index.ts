@@ -2,6 +2,7 @@ import { createApp } from "./app";
 
 export { CircuitBreaker } from "../durable/circuit-breaker";
 export { IdempotencyStore } from "../durable/idempotency-store";
+export { RateLimiter } from "../durable/rate-limiter";
 export { RunObject } from "../durable/run-object";
 export { TodoStore } from "../durable/todo-store";
 

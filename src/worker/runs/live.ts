@@ -23,6 +23,7 @@ export const followRunSocket = factory.createHandlers(validate("query", After), 
 		forwarded,
 	);
 	if (res.status === 404) throw runNotFound();
+	if (res.status === 429) throw new AppError("too_many_connections", await res.text());
 	return res;
 });
 
