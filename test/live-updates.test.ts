@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Step } from "../src/engine/plan/model";
+import { step } from "./fixtures/plans";
 import { api, eventsOf, followEvents, settle, startPlan } from "./fixtures/runs";
 
 interface Message {
@@ -7,15 +7,6 @@ interface Message {
 	seq: number;
 	run?: { status: string };
 	event?: { seq: number; type: string };
-}
-
-function step(
-	step_number: number,
-	tool: string,
-	input: Step["input"],
-	depends_on: number[] = [],
-): Step {
-	return { step_number, tool, input, reasoning: "", depends_on, requires_approval: false };
 }
 
 /** Opens a WebSocket through the Worker and records every message until `stop` or the close. */

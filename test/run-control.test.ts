@@ -1,17 +1,8 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Step } from "../src/engine/plan/model";
 import type { RunView } from "../src/engine/run/state";
+import { step } from "./fixtures/plans";
 import { api, eventsOf, followEvents, postJson, settle, startPlan, stubFor } from "./fixtures/runs";
-
-function step(
-	step_number: number,
-	tool: string,
-	input: Step["input"],
-	depends_on: number[] = [],
-): Step {
-	return { step_number, tool, input, reasoning: "", depends_on, requires_approval: false };
-}
 
 const startedCount = async (runId: string, stepNumber: number) =>
 	(await eventsOf(runId)).filter(

@@ -1,17 +1,8 @@
 import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Step } from "../src/engine/plan/model";
 import type { RunEvent } from "../src/engine/run/events";
+import { step } from "./fixtures/plans";
 import { clientFor, eventsOf, followEvents, settle, startPlan, stubFor } from "./fixtures/runs";
-
-function step(
-	step_number: number,
-	tool: string,
-	input: Step["input"],
-	depends_on: number[] = [],
-): Step {
-	return { step_number, tool, input, reasoning: "", depends_on, requires_approval: false };
-}
 
 function slow(ms: number) {
 	return { behaviours: [{ latency_ms: ms }] };

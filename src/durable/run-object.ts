@@ -20,7 +20,6 @@ import { DurableObject } from "cloudflare:workers";
 import { loggerFor, registryFor } from "../config";
 import type { Json } from "../engine/json";
 import type { Logger } from "../engine/log";
-import type { Plan, RunOptions } from "../engine/plan/model";
 import type { RunEvent, RunEventData } from "../engine/run/events";
 import { compensateStep, executeStep, prepareInput } from "../engine/run/execute-step";
 import { applyEvent, foldEvents } from "../engine/run/reducer";
@@ -40,17 +39,12 @@ import { LiveUpdates } from "./live-updates";
 import { RunArchive } from "./run-archive";
 import { toolContextFor } from "./tool-context";
 
-export interface RunInit {
-	run_id: string;
-	tenant: string;
-	prompt: string | null;
-	plan: Plan;
-	options: RunOptions;
-	forked_from: { run_id: string; from_step: number | null } | null;
+/** What a new run is made of: its run_created payload, plus a fork's reused outputs. */
+export type RunInit = Omit<Extract<RunEventData, { type: "run_created" }>, "type"> & {
 	/** Outputs a fork takes over instead of running their steps. */
 	reused: Array<{ step: number; output: Json }>;
 	request_id: string;
-}
+};
 
 /** Set by the Worker on WebSocket upgrades it forwards: the authenticated tenant. */
 export const RUN_TENANT_HEADER = "X-Run-Tenant";
