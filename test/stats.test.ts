@@ -45,6 +45,15 @@ const runs: SeedRun[] = [
 	{ run_id: "e", created_at: day(5), prompt: "e", steps: [{ tool: "calculator" }] },
 ];
 
+// Run c was planned "llm" with no model call recorded: one LLM run, no tokens, no latency.
+const ONE_LLM_RUN_WITHOUT_CALLS = {
+	runs: 1,
+	fallback_rate: 0,
+	cache_hits: 0,
+	tokens: { prompt: 0, completion: 0, total: 0 },
+	latency_ms: { p50: null, p95: null, p99: null },
+};
+
 async function stats(query = "") {
 	const res = await api(`/stats${query}`);
 	expect(res.status).toBe(200);
@@ -85,13 +94,7 @@ describe("stats", () => {
 				{ planner: "rules", runs: 4 },
 				{ planner: "llm", runs: 1 },
 			],
-			llm: {
-				runs: 1,
-				fallback_rate: 0,
-				cache_hits: 0,
-				tokens: { prompt: 0, completion: 0, total: 0 },
-				latency_ms: { p50: null, p95: null, p99: null },
-			},
+			llm: ONE_LLM_RUN_WITHOUT_CALLS,
 		});
 	});
 
@@ -126,13 +129,7 @@ describe("stats", () => {
 				{ planner: "llm", runs: 1 },
 				{ planner: "rules", runs: 1 },
 			],
-			llm: {
-				runs: 1,
-				fallback_rate: 0,
-				cache_hits: 0,
-				tokens: { prompt: 0, completion: 0, total: 0 },
-				latency_ms: { p50: null, p95: null, p99: null },
-			},
+			llm: ONE_LLM_RUN_WITHOUT_CALLS,
 		});
 	});
 

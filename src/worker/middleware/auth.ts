@@ -34,9 +34,15 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 	await next();
 });
 
+let bootstrapDigest: { secret: string; hash: Promise<ArrayBuffer> } | undefined;
+
 async function tenantFor(env: Env, key: string): Promise<string | undefined> {
 	const hash = await sha256(key);
-	if (await sameHash(hash, await sha256(env.BOOTSTRAP_API_KEY))) return bootstrapTenant(env);
+	// The secret's digest is computed once per isolate (and again only if the secret changes).
+	if (bootstrapDigest?.secret !== env.BOOTSTRAP_API_KEY) {
+		bootstrapDigest = { secret: env.BOOTSTRAP_API_KEY, hash: sha256(env.BOOTSTRAP_API_KEY) };
+	}
+	if (await sameHash(hash, await bootstrapDigest.hash)) return bootstrapTenant(env);
 	const hex = [...new Uint8Array(hash)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 	const cached = cache.get(hex);
 	if (cached && cached.until > Date.now()) return cached.tenant;
