@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { startLlmStub } from "../scripts/llm-stub.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const PORT = Number(process.env.BENCH_PORT ?? 8799);
@@ -53,7 +54,7 @@ function seedHistory() {
 	}
 }
 
-async function startServer() {
+async function startServer(llmUrl) {
 	const server = spawn(
 		process.execPath,
 		[
@@ -75,6 +76,13 @@ async function startServer() {
 				openSync(path.join(state, "server.err.log"), "w"),
 			],
 			detached: true,
+			// The model is the scripted stub; every phase but the outage one plans with the rules.
+			env: {
+				...process.env,
+				OPENAI_BASE_URL: llmUrl,
+				OPENAI_TIMEOUT_MS: "1000",
+				DEFAULT_PLANNER: "rules",
+			},
 		},
 	);
 	for (let attempt = 0; attempt < 120; attempt += 1) {
@@ -309,6 +317,43 @@ async function dagSpeedup() {
 	};
 }
 
+/**
+ * 20 runs in a row that ask the model planner while the model never answers within the 1 s
+ * timeout: the breaker should let one pay the timeout and send the rest straight to the rules.
+ */
+async function llmOutage() {
+	await fetch(`${llm.url.replace(/\/v1$/, "")}/__script`, {
+		method: "POST",
+		body: JSON.stringify({ contains: "outage", case: "timeout" }),
+	});
+	const samples = [];
+	for (let index = 0; index < 20; index += 1) {
+		const started = Date.now();
+		const res = await fetch(`${BASE}/runs`, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ prompt: "show my outage todos", planner: "llm", cache: false }),
+		});
+		const body = await res.json();
+		samples.push({
+			ms: Date.now() - started,
+			reason: body.plan?.planning?.fallback_reason ?? `status ${res.status}`,
+		});
+	}
+	const paid = samples.filter((sample) => sample.reason === "timeout");
+	const skipped = samples
+		.filter((sample) => sample.reason === "circuit_open")
+		.map((sample) => sample.ms)
+		.sort((a, b) => a - b);
+	return {
+		runs: samples.length,
+		paid_timeout: paid.length,
+		timeout_ms: paid.map((sample) => sample.ms),
+		circuit_open: skipped.length,
+		circuit_open_p50_ms: percentile(skipped, 0.5),
+	};
+}
+
 function percentile(sorted, p) {
 	if (sorted.length === 0) return null;
 	return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
@@ -348,6 +393,7 @@ function markdown(report) {
 		`| Workflow peer (creation ${w.creation_rps} rps) | ${w.completed_per_s} | ${w.p50_ms} | ${w.p99_ms} | ${w.failed} |`,
 		"",
 		`DAG: 8 parallel waits of 100 ms in ${report.dag.parallel_ms} ms, chained in ${report.dag.chained_ms} ms: ${report.dag.speedup}×.`,
+		`LLM outage: ${report.llm_outage.runs} runs in a row against a model that never answers within the 1 s timeout: ${report.llm_outage.paid_timeout} paid the timeout (${report.llm_outage.timeout_ms.join(", ")} ms), ${report.llm_outage.circuit_open} fell back at once (circuit open, p50 ${report.llm_outage.circuit_open_p50_ms} ms).`,
 		`History: one page of 50 runs by status out of ${HISTORY_RUNS} archived: p50 ${report.history.p50_ms} ms, p99 ${report.history.p99_ms} ms, ${report.history.rps} rps (c=10).`,
 		`Memory: workerd peak RSS ${report.memory.after_round_1.peak_mb} MB after round 1, ${report.memory.after_round_2.peak_mb} MB after round 2 (RSS ${report.memory.after_round_1.rss_mb} → ${report.memory.after_round_2.rss_mb} MB); run storage ${report.memory.bytes_per_run} bytes per run.`,
 		"",
@@ -362,7 +408,8 @@ function markdown(report) {
 const began = Date.now();
 log(`state in ${state}`);
 seedHistory();
-const server = await startServer();
+const llm = await startLlmStub();
+const server = await startServer(llm.url);
 const stop = () => {
 	try {
 		process.kill(-server.pid, "SIGTERM");
@@ -415,6 +462,8 @@ try {
 	const peer = await workflowPeer(E2E_RUNS);
 	log("DAG speedup");
 	const dag = await dagSpeedup();
+	log("LLM outage");
+	const outage = await llmOutage();
 
 	const doFloor50 = floors.find((f) => f.name === "floor: DO create + put" && f.connections === 50);
 	const create50 = creation.filter((f) => f.connections === 50);
@@ -466,6 +515,7 @@ try {
 		end_to_end: { prompt: THREE_STEPS, rounds: [round1, round2] },
 		workflow_peer: peer,
 		dag,
+		llm_outage: outage,
 		memory: { after_round_1: memory1, after_round_2: memory2, bytes_per_run: bytesPerRun },
 		targets,
 		duration_s: Math.round((Date.now() - began) / 1000),
@@ -485,4 +535,5 @@ try {
 	log(`done in ${report.duration_s} s`);
 } finally {
 	stop();
+	await llm.close();
 }

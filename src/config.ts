@@ -29,8 +29,11 @@ export function defaultPlanner(env: Env): PlannerChoice {
 	return value === "llm" || value === "rules" ? value : "auto";
 }
 
-/** The LLM endpoint's breaker: 3 outages within a minute open it for 30 seconds. */
-export const LLM_BREAKER: BreakerConfig = DEFAULT_BREAKER_CONFIG;
+/**
+ * The LLM endpoint's breaker: one outage (timeout, 429, 5xx, unreachable) opens it for 30 seconds,
+ * so an outage costs one timeout per window, not one per run; then one trial call decides.
+ */
+export const LLM_BREAKER: BreakerConfig = { ...DEFAULT_BREAKER_CONFIG, failure_threshold: 1 };
 
 /** The LLM planner's wiring, or undefined when no endpoint is configured. */
 export function llmPlanningFor(env: Env, logger: Logger): LlmPlanning | undefined {
