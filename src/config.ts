@@ -92,22 +92,31 @@ export function corsOrigins(env: Env): string[] {
 }
 
 const DEFAULT_RATE_LIMIT: BucketConfig = { capacity: 60, refill_per_s: 1 };
+const DEFAULT_LIVE_RUNS = 100;
+
+interface TenantLimits extends BucketConfig {
+	/** Runs a tenant may have live (created, not yet finished) at once. */
+	live_runs: number;
+}
 
 /**
- * A tenant's bucket: RATE_LIMITS (JSON, e.g. {"default": {"capacity": 60, "refill_per_s": 1},
- * "acme": {"capacity": 600, "refill_per_s": 10}}) by tenant, then its "default", then 60 / 1 s.
+ * A tenant's limits: RATE_LIMITS (JSON, e.g. {"default": {"capacity": 60, "refill_per_s": 1,
+ * "live_runs": 100}, "acme": {"capacity": 600, "refill_per_s": 10}}) by tenant, then its
+ * "default", then 60 tokens refilled at 1 per second and 100 live runs.
  */
-export function rateLimitFor(env: Env, tenant: string): BucketConfig {
+export function limitsFor(env: Env, tenant: string): TenantLimits {
+	const fallback = { ...DEFAULT_RATE_LIMIT, live_runs: DEFAULT_LIVE_RUNS };
 	try {
-		const limits = JSON.parse(env.RATE_LIMITS || "{}") as Record<string, Partial<BucketConfig>>;
+		const limits = JSON.parse(env.RATE_LIMITS || "{}") as Record<string, Partial<TenantLimits>>;
 		const chosen =
 			(Object.hasOwn(limits, tenant) ? limits[tenant] : undefined) ?? limits.default ?? {};
-		const capacity = Number(chosen.capacity ?? DEFAULT_RATE_LIMIT.capacity);
-		const refill = Number(chosen.refill_per_s ?? DEFAULT_RATE_LIMIT.refill_per_s);
-		return Number.isFinite(capacity) && Number.isFinite(refill) && capacity > 0 && refill >= 0
-			? { capacity, refill_per_s: refill }
-			: DEFAULT_RATE_LIMIT;
+		const capacity = Number(chosen.capacity ?? fallback.capacity);
+		const refill = Number(chosen.refill_per_s ?? fallback.refill_per_s);
+		const live = Number(chosen.live_runs ?? fallback.live_runs);
+		const valid =
+			[capacity, refill, live].every(Number.isFinite) && capacity > 0 && refill >= 0 && live > 0;
+		return valid ? { capacity, refill_per_s: refill, live_runs: live } : fallback;
 	} catch {
-		return DEFAULT_RATE_LIMIT;
+		return fallback;
 	}
 }

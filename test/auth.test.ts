@@ -1,6 +1,12 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import {
+	createExecutionContext,
+	env,
+	runInDurableObject,
+	waitOnExecutionContext,
+} from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/worker/app";
+import { stubFor } from "./fixtures/runs";
 
 const app = createApp();
 const BOOTSTRAP = "bootstrap-key-0123456789abcdef";
@@ -218,5 +224,33 @@ describe("rate limits", () => {
 			(await call("/runs", json({ prompt: "calculate 2" }), GLOBEX, { RATE_LIMITS: limits }))
 				.status,
 		).toBe(201);
+	});
+});
+
+describe("live-run cap", () => {
+	it("refuses a run over the tenant's live-run allowance, and frees the slot when a run finishes", async () => {
+		const CAPPED = "ak_capped_0123456789abcdefghijklm";
+		await storeKey(CAPPED, "capped");
+		const limits = JSON.stringify({
+			default: { capacity: 100 },
+			capped: { capacity: 100, live_runs: 1 },
+		});
+		const waitPlan = {
+			plan: { goal: "hold", steps: [{ step_number: 1, tool: "wait", input: { ms: 60_000 } }] },
+		};
+		const first = await call("/runs", json(waitPlan), CAPPED, { RATE_LIMITS: limits });
+		expect(first.status).toBe(201);
+		const second = await call("/runs", json(waitPlan), CAPPED, { RATE_LIMITS: limits });
+		expect(second.status).toBe(429);
+		expect(await second.json()).toMatchObject({
+			error: { code: "too_many_live_runs", details: { limit: 1 } },
+		});
+		// Cancelling the first finishes it; its archive gives the slot back.
+		const { run_id: runId } = (await first.json()) as { run_id: string };
+		expect(
+			(await call(`/runs/${runId}/cancel`, json({}), CAPPED, { RATE_LIMITS: limits })).status,
+		).toBe(200);
+		await runInDurableObject(stubFor(runId), (instance) => instance.alarm());
+		expect((await call("/runs", json(waitPlan), CAPPED, { RATE_LIMITS: limits })).status).toBe(201);
 	});
 });

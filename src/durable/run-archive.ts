@@ -46,6 +46,12 @@ export class RunArchive {
 		await this.startRowWrite;
 		const archivedAt = new Date().toISOString();
 		try {
+			// The tenant's live-run slot (held where keys are required) goes back first; both steps
+			// are safe to repeat.
+			if (state.live_slot) {
+				const quota = this.env.RATE_LIMITER.get(this.env.RATE_LIMITER.idFromName(state.tenant));
+				await quota.releaseRun(state.run_id);
+			}
 			await writeRun(drizzle(this.env.DB), state, { events, archivedAt });
 			this.ctx.storage.kv.put(ARCHIVED_AT, archivedAt);
 			this.failures = 0;

@@ -14,6 +14,7 @@ export type ErrorCode =
 	| "idempotency_conflict"
 	| "rate_limited"
 	| "too_many_connections"
+	| "too_many_live_runs"
 	| "upgrade_required"
 	| "route_not_found"
 	| "method_not_allowed"

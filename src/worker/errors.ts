@@ -17,6 +17,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
 	idempotency_conflict: 409,
 	rate_limited: 429,
 	too_many_connections: 429,
+	too_many_live_runs: 429,
 	upgrade_required: 426,
 	route_not_found: 404,
 	method_not_allowed: 405,
@@ -38,7 +39,8 @@ export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
 
 /**
  * The app's onError: known errors become their JSON shape; anything else is a bug, logged with
- * its stack and answered with a generic 500 that leaks nothing.
+ * its name and message (never a stack: log lines are no place for one) and answered with a
+ * generic 500 that leaks nothing.
  */
 export function handleError(error: Error, c: Context<AppEnv>): Response {
 	if (error instanceof AppError) return errorResponse(c, error);
@@ -46,7 +48,7 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
 		// Hono raises these for malformed JSON bodies, before any validator sees them.
 		return errorResponse(c, new AppError("invalid_request", error.message));
 	}
-	c.var.logger.error("unhandled error", { error: error.message, stack: error.stack });
+	c.var.logger.error("unhandled error", { error: error.name, message: error.message });
 	return errorResponse(c, new AppError("internal_error", "Internal error"));
 }
 

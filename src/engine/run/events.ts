@@ -23,6 +23,8 @@ export type RunEventData =
 			plan: Plan;
 			options: RunOptions;
 			forked_from: { run_id: string; from_step: number | null } | null;
+			/** The run holds one of its tenant's live-run slots, to give back when it finishes. */
+			live_slot?: boolean;
 	  }
 	| { type: "run_started" }
 	/** A forked run takes this step's recorded output instead of running it. */

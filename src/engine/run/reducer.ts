@@ -132,6 +132,7 @@ function created(
 		plan: data.plan,
 		options: data.options,
 		forked_from: data.forked_from,
+		live_slot: data.live_slot ?? false,
 		execution_log: data.plan.steps.map(
 			(step): StepState => ({
 				step_number: step.step_number,

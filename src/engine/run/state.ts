@@ -58,6 +58,7 @@ export interface RunState {
 	plan: Plan;
 	options: RunOptions;
 	forked_from: { run_id: string; from_step: number | null } | null;
+	live_slot: boolean;
 	execution_log: StepState[];
 	result: Json;
 	error: RunError | null;
@@ -82,7 +83,7 @@ export function isTerminal(state: RunState): boolean {
 
 /** The run as the API returns it: internal bookkeeping left out. */
 export function toRunView(state: RunState) {
-	const { tenant: _tenant, options: _options, seq: _seq, ...view } = state;
+	const { tenant: _tenant, options: _options, seq: _seq, live_slot: _slot, ...view } = state;
 	return view;
 }
 

@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { authRequired, rateLimitFor } from "../../config";
+import { authRequired, limitsFor } from "../../config";
 import { AppError } from "../../engine/errors";
 import type { AppEnv } from "../app-env";
 
@@ -18,7 +18,8 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
 	}
 	const { tenant } = c.var;
 	const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(tenant));
-	const result = await limiter.take(1, rateLimitFor(c.env, tenant));
+	const { capacity, refill_per_s } = limitsFor(c.env, tenant);
+	const result = await limiter.take(1, { capacity, refill_per_s });
 	if (!result.allowed) {
 		const seconds = Math.max(1, Math.ceil(result.retry_after_ms / 1000));
 		c.header("Retry-After", String(seconds));

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { z } from "zod";
-import { defaultPlanner, llmPlanningFor, registryFor } from "../../config";
+import { authRequired, defaultPlanner, limitsFor, llmPlanningFor, registryFor } from "../../config";
 import { idempotencyClient } from "../../durable/idempotency-store";
 import { runClient } from "../../durable/run-client";
 import type { RunInit } from "../../durable/run-object";
@@ -90,7 +90,27 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 }
 
 export async function start(c: Context<AppEnv>, init: RunInit): Promise<RunView> {
-	const run = await runClient(c.env, c.env.RUNS.idFromString(init.run_id)).create(init);
+	let holdsSlot = false;
+	if (authRequired(c.env)) {
+		// Where tenants are real, each holds at most its live-run allowance at once.
+		const quota = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(init.tenant));
+		const limit = limitsFor(c.env, init.tenant).live_runs;
+		const slot = await quota.acquireRun(init.run_id, limit);
+		if (!slot.ok) {
+			throw new AppError(
+				"too_many_live_runs",
+				`This tenant already has ${slot.live} live runs; the limit is ${limit}`,
+				{
+					limit,
+				},
+			);
+		}
+		holdsSlot = true;
+	}
+	const run = await runClient(c.env, c.env.RUNS.idFromString(init.run_id)).create({
+		...init,
+		live_slot: holdsSlot,
+	});
 	c.var.logger.debug("run created", { run_id: run.run_id, steps: init.plan.steps.length });
 	return run;
 }
