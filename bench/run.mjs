@@ -169,13 +169,23 @@ const postRun = (prompt) => ({
 
 let createdSoFar = 0;
 
-/** Waits until every run created so far is finished and archived (the seeded history is older). */
+/**
+ * Waits until every run created so far is finished and archived (the seeded history is older):
+ * the archived count reaches the created count, or stops moving for two seconds (autocannon's
+ * 2xx tally can run ahead of the server's by requests it cut off at the end of a phase).
+ */
 async function drain() {
+	let last = -1;
+	let still = 0;
 	for (let attempt = 0; attempt < 1200; attempt += 1) {
 		const stats = await (await fetch(`${BASE}/stats?since=2026-01-01`)).json();
 		const byStatus = stats.runs?.by_status ?? {};
 		const finished = (byStatus.completed ?? 0) + (byStatus.failed ?? 0);
+		const running = (byStatus.running ?? 0) + (byStatus.pending ?? 0);
 		if (finished >= createdSoFar) return;
+		still = finished === last && running === 0 ? still + 1 : 0;
+		if (still >= 8) return;
+		last = finished;
 		await sleep(250);
 	}
 	throw new Error("runs did not drain");
