@@ -254,3 +254,11 @@ describe("live-run cap", () => {
 		expect((await call("/runs", json(waitPlan), CAPPED, { RATE_LIMITS: limits })).status).toBe(201);
 	});
 });
+
+describe("auth outside production", () => {
+	it("accepts stored keys with AUTH=on and no bootstrap key", async () => {
+		await storeKey(GLOBEX, "globex");
+		expect((await call("/runs", {}, GLOBEX, { BOOTSTRAP_API_KEY: "" })).status).toBe(200);
+		expect((await call("/runs", {}, undefined, { BOOTSTRAP_API_KEY: "" })).status).toBe(401);
+	});
+});

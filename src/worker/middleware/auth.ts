@@ -1,6 +1,6 @@
 import { drizzle } from "drizzle-orm/d1";
 import { createMiddleware } from "hono/factory";
-import { authRequired, bootstrapTenant, DEFAULT_TENANT } from "../../config";
+import { authRequired, bootstrapTenant, DEFAULT_TENANT, isProduction } from "../../config";
 import { tenantForKeyHash } from "../../db/api-keys";
 import { AppError } from "../../engine/errors";
 import type { AppEnv } from "../app-env";
@@ -20,7 +20,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 		c.set("tenant", DEFAULT_TENANT);
 		return next();
 	}
-	if (!c.env.BOOTSTRAP_API_KEY) {
+	if (isProduction(c.env) && !c.env.BOOTSTRAP_API_KEY) {
 		throw new AppError(
 			"auth_not_configured",
 			"This deployment has no key store: set the BOOTSTRAP_API_KEY secret",
@@ -42,7 +42,8 @@ async function tenantFor(env: Env, key: string): Promise<string | undefined> {
 	if (bootstrapDigest?.secret !== env.BOOTSTRAP_API_KEY) {
 		bootstrapDigest = { secret: env.BOOTSTRAP_API_KEY, hash: sha256(env.BOOTSTRAP_API_KEY) };
 	}
-	if (await sameHash(hash, await bootstrapDigest.hash)) return bootstrapTenant(env);
+	if (env.BOOTSTRAP_API_KEY && (await sameHash(hash, await bootstrapDigest.hash)))
+		return bootstrapTenant(env);
 	const hex = [...new Uint8Array(hash)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 	const cached = cache.get(hex);
 	if (cached && cached.until > Date.now()) return cached.tenant;
