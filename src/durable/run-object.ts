@@ -11,33 +11,24 @@
  * one. A step recorded as running that this instance is not running died with a previous
  * instance: its attempt counts as interrupted. While steps run, a watchdog alarm stands in for
  * the handler in case the instance dies. Waits, approvals and far retries end the alarm and set
- * another for their deadline, holding no CPU meanwhile.
+ * another for their deadline, holding no CPU meanwhile. The loop itself is run-driver.ts.
  *
- * Lifecycle: the run's D1 row is written when it starts and rewritten, with the whole log, when it
- * finishes (retried until it lands). After the retention period the object deletes its storage.
+ * Lifecycle: the run's D1 row is written once it outlives a second, and rewritten, with the whole
+ * log, when it finishes (retried until it lands). After the retention period the object deletes
+ * its storage.
  */
 import { DurableObject } from "cloudflare:workers";
 import { loggerFor, registryFor } from "../config";
 import type { Json } from "../engine/json";
 import type { Logger } from "../engine/log";
 import type { RunEvent, RunEventData } from "../engine/run/events";
-import { compensateStep, executeStep, prepareInput } from "../engine/run/execute-step";
 import { applyEvent, foldEvents } from "../engine/run/reducer";
-import { resolvePolicy } from "../engine/run/retry-policy";
-import {
-	INTERRUPTED,
-	interruptedSteps,
-	nextActions,
-	recordedOutputs,
-	settleAttempt,
-} from "../engine/run/scheduler";
 import { isTerminal, type RunState, type RunView, toRunView } from "../engine/run/state";
-import { fail, type ToolContext, type ToolResult } from "../engine/tools/types";
 import { EventLog } from "./event-log";
-import { InflightSteps, raceUntil } from "./inflight-steps";
+import { InflightSteps } from "./inflight-steps";
 import { LiveUpdates } from "./live-updates";
 import { RunArchive } from "./run-archive";
-import { toolContextFor } from "./tool-context";
+import { RunDriver } from "./run-driver";
 
 /** What a new run is made of: its run_created payload, plus a fork's reused outputs. */
 export type RunInit = Omit<Extract<RunEventData, { type: "run_created" }>, "type"> & {
@@ -53,14 +44,9 @@ export type ControlResult =
 	| { ok: true; run: RunView }
 	| { ok: false; code: "invalid_state" | "step_not_found"; message: string; status: string };
 
-const WATCHDOG_MARGIN_MS = 5_000;
 /** Caps on live followers: sockets per run, and the size of anything they send. */
 export const MAX_FOLLOWERS = 100;
 const MAX_FOLLOWER_MESSAGE_BYTES = 1_024;
-/** A run still live this long after starting gets its D1 row, so listings show it. */
-const START_ROW_DELAY_MS = 1_000;
-/** Deadlines sooner than this are waited for in the alarm; later ones get an alarm of their own. */
-const IN_PROCESS_WAIT_MS = 1_000;
 
 export class RunObject extends DurableObject<Env> {
 	private log: EventLog;
@@ -70,9 +56,7 @@ export class RunObject extends DurableObject<Env> {
 	private readonly live: LiveUpdates;
 	private logger: Logger;
 	private alarmRun: Promise<void> | undefined;
-	private nudge: (() => void) | undefined;
-	private startRowWritten = false;
-	private watchdogAt = 0;
+	private readonly driver: RunDriver;
 	private readonly archive: RunArchive;
 
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -81,6 +65,16 @@ export class RunObject extends DurableObject<Env> {
 		this.registry = registryFor(env);
 		this.live = new LiveUpdates(ctx);
 		this.archive = new RunArchive(ctx, env, () => this.logger);
+		this.driver = new RunDriver({
+			ctx,
+			env,
+			registry: this.registry,
+			inflight: this.inflight,
+			archive: this.archive,
+			current: () => this.current(),
+			append: (data) => this.append(data),
+			logger: () => this.logger,
+		});
 		this.state = foldEvents(this.log.read());
 		this.logger = loggerFor(env, { run_id: this.state?.run_id });
 	}
@@ -182,7 +176,7 @@ export class RunObject extends DurableObject<Env> {
 
 	private async runAlarm(): Promise<void> {
 		if (!this.state) return;
-		if (!isTerminal(this.state)) await this.drive();
+		if (!isTerminal(this.state)) await this.driver.drive();
 		if (!isTerminal(this.current())) return;
 		const archivedAt = this.archive.archivedAt();
 		if (!archivedAt) await this.archive.archive(this.current(), [...this.log.read()]);
@@ -192,150 +186,6 @@ export class RunObject extends DurableObject<Env> {
 		}
 	}
 
-	private async drive(): Promise<void> {
-		if (!this.current().started_at) this.append({ type: "run_started" });
-		this.watchdogAt = 0;
-		for (const step of interruptedSteps(this.current(), this.inflight.steps())) {
-			this.settle(step.step_number, step.attempts, { success: false, error: INTERRUPTED });
-		}
-		for (;;) {
-			const actions = nextActions(this.current(), Date.now(), this.registry);
-			for (const event of actions.events) this.append(event);
-			if (isTerminal(this.current())) return;
-			if (actions.compensate !== null) {
-				await this.compensate(actions.compensate);
-				continue;
-			}
-			for (const step of actions.start) this.launch(step);
-			// Anything appended or started changes what is due next: decide again before waiting.
-			if (actions.events.length > 0 || actions.start.length > 0) continue;
-			const waitMs = actions.wakeAt === null ? null : actions.wakeAt - Date.now();
-			if (this.inflight.size === 0 && (waitMs === null || waitMs > IN_PROCESS_WAIT_MS)) {
-				// The run outlives this alarm: list it now. The alarm is ending, so awaiting is free.
-				await this.writeStartRow();
-				if (actions.wakeAt !== null) await this.ctx.storage.setAlarm(actions.wakeAt);
-				return;
-			}
-			const rowDueAt = this.startRowWritten
-				? null
-				: Date.parse(this.current().started_at ?? "") + START_ROW_DELAY_MS;
-			// Not awaited: steps are running, and D1 stays off their path.
-			if (rowDueAt !== null && Date.now() >= rowDueAt) void this.writeStartRow();
-			// Taken before the next await: a step that settles meanwhile leaves `inflight`.
-			const running = this.inflight.tasks();
-			const nudged = new Promise<void>((resolve) => {
-				this.nudge = resolve;
-			});
-			await this.extendWatchdog(
-				Date.now() + this.longestTimeout() + (waitMs ?? 0) + WATCHDOG_MARGIN_MS,
-			);
-			await raceUntil(
-				[...running, nudged],
-				earliest(actions.wakeAt, this.startRowWritten ? null : rowDueAt),
-			);
-			this.nudge = undefined;
-		}
-	}
-
-	/**
-	 * Lists a run that outlives its first second (or waits on a later alarm) in D1. Runs that end
-	 * sooner are written once, by the archive, which halves D1 writes for the common case.
-	 */
-	private async writeStartRow(): Promise<void> {
-		if (this.startRowWritten || isTerminal(this.current())) return;
-		this.startRowWritten = true;
-		await this.archive.writeStart(this.current());
-	}
-
-	/** Moves the watchdog alarm later when needed; one storage write covers many loop turns. */
-	private async extendWatchdog(at: number): Promise<void> {
-		if (at <= this.watchdogAt) return;
-		this.watchdogAt = at + WATCHDOG_MARGIN_MS;
-		await this.ctx.storage.setAlarm(this.watchdogAt);
-	}
-
-	private launch(stepNumber: number): void {
-		const state = this.current();
-		const planned = state.plan.steps.find((step) => step.step_number === stepNumber);
-		const recorded = state.execution_log.find((step) => step.step_number === stepNumber);
-		if (!planned || !recorded) return;
-		const attempt = recorded.attempts + 1;
-		const tool = this.registry.get(planned.tool);
-		const prepared = prepareInput(planned.input, recordedOutputs(state));
-		this.append({ type: "step_started", step: stepNumber, attempt, input: prepared.input });
-		const sleepMs =
-			tool?.sleepMs && !prepared.failure ? tool.sleepMs(tool.input.parse(prepared.input)) : null;
-		if (sleepMs !== null) {
-			this.append({
-				type: "step_sleeping",
-				step: stepNumber,
-				until: new Date(Date.now() + sleepMs).toISOString(),
-			});
-			return;
-		}
-		this.inflight.start(stepNumber, async (signal) => {
-			const result = !tool
-				? fail("unknown_tool", `Tool '${planned.tool}' is no longer registered`)
-				: (prepared.failure ??
-					(await executeStep(
-						tool,
-						prepared.input,
-						this.toolContext(stepNumber, attempt, signal),
-						this.policyFor(planned.tool).timeout_ms,
-					)));
-			this.settle(stepNumber, attempt, result);
-		});
-	}
-
-	/** Records an attempt's result, unless it is late: only the current attempt of a running step counts. */
-	private settle(stepNumber: number, attempt: number, result: ToolResult): void {
-		const state = this.current();
-		const step = state.execution_log.find((candidate) => candidate.step_number === stepNumber);
-		if (step?.status !== "running" || step.attempts !== attempt) {
-			this.logger.warn("late result ignored", { step: stepNumber, attempt });
-			return;
-		}
-		if (state.cancel && !result.success) {
-			this.append({ type: "step_cancelled", step: stepNumber, reason: "Stopped by the cancel" });
-			return;
-		}
-		const budgetAttempt = attempt - step.attempts_before_retry;
-		const policy = this.policyFor(step.tool);
-		this.append(
-			settleAttempt(stepNumber, attempt, budgetAttempt, result, policy, Date.now(), Math.random),
-		);
-	}
-
-	private async compensate(stepNumber: number): Promise<void> {
-		const step = this.current().execution_log.find(
-			(candidate) => candidate.step_number === stepNumber,
-		);
-		const tool = step ? this.registry.get(step.tool) : undefined;
-		if (!step || !tool) return;
-		const ctx = this.toolContext(stepNumber, step.attempts, new AbortController().signal);
-		const result = await compensateStep(
-			tool,
-			step.input,
-			step.output,
-			ctx,
-			this.policyFor(step.tool).timeout_ms,
-		);
-		this.append(
-			result.success
-				? { type: "step_compensated", step: stepNumber, output: result.output }
-				: {
-						type: "step_compensation_failed",
-						step: stepNumber,
-						error: { code: result.error.code, message: result.error.message },
-					},
-		);
-	}
-
-	private toolContext(stepNumber: number, attempt: number, signal: AbortSignal): ToolContext {
-		return toolContextFor(this.env, this.current(), stepNumber, attempt, signal);
-	}
-
-	/** Applies a control call's change, then wakes the alarm; a returned string is a refusal. */
 	private ownedBy(tenant: string): RunState | undefined {
 		return this.state?.tenant === tenant ? this.state : undefined;
 	}
@@ -355,8 +205,7 @@ export class RunObject extends DurableObject<Env> {
 		const refusal = change(state);
 		if (refusal)
 			return { ok: false, code: "invalid_state", message: refusal, status: state.status };
-		if (this.nudge) this.nudge();
-		else await this.ctx.storage.setAlarm(Date.now());
+		if (!this.driver.wake()) await this.ctx.storage.setAlarm(Date.now());
 		return { ok: true, run: toRunView(this.current()) };
 	}
 
@@ -386,18 +235,4 @@ export class RunObject extends DurableObject<Env> {
 		if (!this.state) throw new Error("RunObject holds no run");
 		return this.state;
 	}
-
-	private policyFor(toolName: string) {
-		return resolvePolicy(this.registry.get(toolName)?.retry, this.current().options.policy);
-	}
-
-	private longestTimeout(): number {
-		const running = this.current().execution_log.filter((step) => step.status === "running");
-		return Math.max(0, ...running.map((step) => this.policyFor(step.tool).timeout_ms));
-	}
-}
-
-function earliest(a: number | null, b: number | null): number | null {
-	if (a === null) return b;
-	return b === null ? a : Math.min(a, b);
 }
