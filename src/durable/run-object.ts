@@ -45,7 +45,7 @@ export type ControlResult =
 	| { ok: false; code: "invalid_state" | "step_not_found"; message: string; status: string };
 
 /** Caps on live followers: sockets per run, and the size of anything they send. */
-export const MAX_FOLLOWERS = 100;
+const MAX_FOLLOWERS = 100;
 const MAX_FOLLOWER_MESSAGE_BYTES = 1_024;
 
 export class RunObject extends DurableObject<Env> {

@@ -54,8 +54,6 @@ export type RunEventData =
 	| { type: "run_failed"; error: RunError }
 	| { type: "run_cancelled" };
 
-export type RunEventType = RunEventData["type"];
-
 /** One entry of the log: a payload with its sequence number (from 1, no gaps) and time. */
 export interface RunEvent {
 	seq: number;

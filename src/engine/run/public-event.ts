@@ -5,8 +5,6 @@ export function toPublicEvent({ seq, at, data: { type, ...data } }: RunEvent) {
 	return { seq, type, at, data };
 }
 
-export type PublicEvent = ReturnType<typeof toPublicEvent>;
-
 export function isTerminalEvent(event: RunEvent): boolean {
 	const { type } = event.data;
 	return type === "run_completed" || type === "run_failed" || type === "run_cancelled";
