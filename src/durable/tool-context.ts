@@ -8,7 +8,7 @@ import { todoPortFor } from "./todo-port";
  */
 export function toolContextFor(
 	env: Env,
-	state: RunState,
+	state: Pick<RunState, "run_id" | "tenant">,
 	stepNumber: number,
 	attempt: number,
 	signal: AbortSignal,

@@ -10,6 +10,7 @@ export type ErrorCode =
 	| "unplannable_prompt"
 	| "run_not_found"
 	| "step_not_found"
+	| "tool_not_found"
 	| "invalid_state"
 	| "idempotency_conflict"
 	| "rate_limited"

@@ -13,6 +13,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
 	unplannable_prompt: 422,
 	run_not_found: 404,
 	step_not_found: 404,
+	tool_not_found: 404,
 	invalid_state: 409,
 	idempotency_conflict: 409,
 	rate_limited: 429,

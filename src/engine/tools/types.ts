@@ -44,6 +44,8 @@ export interface Tool<S extends z.ZodType = z.ZodType> {
 	 * holding no CPU, instead of calling execute.
 	 */
 	sleepMs?(input: z.output<S>): number;
+	/** What executing a mutating tool would do, in words, for dry runs; nothing is changed. */
+	preview?(input: z.output<S>): string;
 	/** Undoes a successful execution, given its input and output (the saga's compensation). */
 	compensate?(input: z.output<S>, output: Json, ctx: ToolContext): Promise<ToolResult>;
 }

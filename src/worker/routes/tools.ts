@@ -1,9 +1,61 @@
 import { Hono } from "hono";
+import { z } from "zod";
 import { registryFor } from "../../config";
+import { toolContextFor } from "../../durable/tool-context";
+import { AppError } from "../../engine/errors";
+import { executeStep } from "../../engine/run/execute-step";
+import { resolvePolicy } from "../../engine/run/retry-policy";
 import type { AppEnv } from "../app-env";
 import { methodNotAllowed } from "../errors";
+import { validate } from "../validate";
 
-/** The tool catalogue, with each input's JSON Schema as the planners see it. */
+/**
+ * The tool catalogue, with each input's JSON Schema as the planners see it, and dry runs:
+ * POST /tools/:name/test { input } validates the input; a read-only tool then runs for real, a
+ * mutating one only says what it would do.
+ */
 export const tools = new Hono<AppEnv>()
 	.get("/", (c) => c.json({ tools: registryFor(c.env).describe() }))
-	.all("/", methodNotAllowed(["GET"]));
+	.post(
+		"/:name/test",
+		validate("json", z.object({ input: z.record(z.string(), z.json()) }).strict()),
+		async (c) => {
+			const name = c.req.param("name");
+			const tool = registryFor(c.env).get(name);
+			if (!tool) throw new AppError("tool_not_found", `No tool is named '${name}'`);
+			const { input } = c.req.valid("json");
+			const parsed = tool.input.safeParse(input);
+			if (!parsed.success) {
+				const issues = parsed.error.issues.map((issue) => ({
+					path: issue.path.map(String).join(".") || "input",
+					message: issue.message,
+				}));
+				throw new AppError(
+					"invalid_request",
+					`Input for '${name}' is invalid: ${issues[0]?.message}`,
+					{ issues },
+				);
+			}
+			if (tool.mutates) {
+				const would = tool.preview?.(parsed.data) ?? `Call '${name}' with this input`;
+				return c.json({
+					tool: name,
+					valid: true,
+					executed: false,
+					would,
+					requires_approval: tool.requiresApproval ?? false,
+				});
+			}
+			const dryRun = { run_id: `dry-run:${crypto.randomUUID()}`, tenant: c.var.tenant } as const;
+			const ctx = toolContextFor(c.env, dryRun, 1, 1, new AbortController().signal);
+			const result = await executeStep(
+				tool,
+				input,
+				ctx,
+				resolvePolicy(tool.retry, undefined).timeout_ms,
+			);
+			return c.json({ tool: name, valid: true, executed: true, result });
+		},
+	)
+	.all("/", methodNotAllowed(["GET"]))
+	.all("/:name/test", methodNotAllowed(["POST"]));

@@ -40,11 +40,16 @@ function recordedTodo(output: Json) {
 	return parsed.success ? parsed.data : undefined;
 }
 
+function describeRef(ref: TodoRef): string {
+	return "id" in ref ? `with id '${ref.id}'` : `titled '${ref.title}'`;
+}
+
 const add = defineTool({
 	name: "todo.add",
 	description: "Adds a todo for the tenant and returns it.",
 	input: z.object({ title: Title }).strict(),
 	mutates: true,
+	preview: ({ title }) => `Add the todo '${title}'`,
 	async execute({ title }, ctx) {
 		return fromOutcome(await ctx.services.todos.add(title, ctx.idempotencyKey));
 	},
@@ -91,6 +96,7 @@ const complete = defineTool({
 	description: "Marks one todo, named by id or by title, as done.",
 	input: TodoRefInput,
 	mutates: true,
+	preview: (ref) => `Mark as done the todo ${describeRef(ref)}`,
 	async execute(ref, ctx) {
 		return fromOutcome(await ctx.services.todos.complete(ref, ctx.idempotencyKey));
 	},
@@ -102,6 +108,7 @@ const remove = defineTool({
 	input: TodoRefInput,
 	mutates: true,
 	requiresApproval: true,
+	preview: (ref) => `Delete the todo ${describeRef(ref)}, after a person approves`,
 	async execute(ref, ctx) {
 		return fromOutcome(await ctx.services.todos.delete(ref, ctx.idempotencyKey));
 	},

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { api, postJson, settle } from "./fixtures/runs";
+
+const test = (name: string, input: unknown) => postJson(`/tools/${name}/test`, { input });
+
+describe("tool dry runs", () => {
+	it("runs a read-only tool for real", async () => {
+		const res = await test("calculator", { expression: "6*7" });
+		expect(res.status).toBe(200);
+		expect(await res.json()).toEqual({
+			tool: "calculator",
+			valid: true,
+			executed: true,
+			result: { success: true, output: 42 },
+		});
+		const failing = (await (await test("calculator", { expression: "1/0" })).json()) as {
+			result: unknown;
+		};
+		expect(failing.result).toEqual({
+			success: false,
+			error: { code: "math_error", message: "Division by zero", retryable: false },
+		});
+	});
+
+	it("only describes what a mutating tool would do, changing nothing", async () => {
+		const res = await test("todo.add", { title: "dry run only" });
+		expect(await res.json()).toEqual({
+			tool: "todo.add",
+			valid: true,
+			executed: false,
+			would: "Add the todo 'dry run only'",
+			requires_approval: false,
+		});
+		const deletion = (await (await test("todo.delete", { title: "x" })).json()) as {
+			would: string;
+			requires_approval: boolean;
+		};
+		expect(deletion).toMatchObject({
+			would: "Delete the todo titled 'x', after a person approves",
+			requires_approval: true,
+		});
+		const listed = await settle(
+			((await (await postJson("/runs", { prompt: "show my todos" })).json()) as { run_id: string })
+				.run_id,
+		);
+		expect(
+			(listed.result as { todos: Array<{ title: string }> }).todos.map((todo) => todo.title),
+		).not.toContain("dry run only");
+	});
+
+	it("rejects invalid input with the field, and unknown tools with 404", async () => {
+		const bad = await test("calculator", { expression: 5 });
+		expect(bad.status).toBe(400);
+		expect(await bad.json()).toMatchObject({
+			error: { code: "invalid_request", details: { issues: [{ path: "expression" }] } },
+		});
+		const unknown = await test("shell.exec", {});
+		expect(unknown.status).toBe(404);
+		expect(await unknown.json()).toMatchObject({ error: { code: "tool_not_found" } });
+		expect((await api("/tools/calculator/test")).status).toBe(405);
+	});
+});
