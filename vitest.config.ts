@@ -19,6 +19,8 @@ export default defineConfig(async () => {
 						OPENAI_BASE_URL: inject("llmStubUrl"),
 						OPENAI_TIMEOUT_MS: "500",
 						DEFAULT_PLANNER: "rules",
+						// The stub doubles as the one local host http.request may reach in tests.
+						HTTP_ALLOWLIST: new URL(inject("llmStubUrl")).host,
 					},
 				},
 			})),

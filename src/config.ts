@@ -120,3 +120,11 @@ export function limitsFor(env: Env, tenant: string): TenantLimits {
 		return fallback;
 	}
 }
+
+/** Hosts http.request may reach (HTTP_ALLOWLIST, comma-separated); empty turns the tool off. */
+export function httpAllowlist(env: Env): string[] {
+	return (env.HTTP_ALLOWLIST ?? "")
+		.split(",")
+		.map((host) => host.trim().toLowerCase())
+		.filter(Boolean);
+}

@@ -16,6 +16,7 @@ describe("environment configuration", () => {
 			"todo.complete",
 			"todo.delete",
 			"wait",
+			"http.request",
 		]);
 	});
 });

@@ -1,3 +1,4 @@
+import { httpAllowlist } from "../config";
 import type { RunState } from "../engine/run/state";
 import type { ToolContext } from "../engine/tools/types";
 import { todoPortFor } from "./todo-port";
@@ -20,6 +21,9 @@ export function toolContextFor(
 		attempt,
 		idempotencyKey: `${state.run_id}:${stepNumber}`,
 		signal,
-		services: { todos: todoPortFor(env.TODOS, state.tenant) },
+		services: {
+			todos: todoPortFor(env.TODOS, state.tenant),
+			http: { allowlist: httpAllowlist(env) },
+		},
 	};
 }

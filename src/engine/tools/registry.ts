@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { calculatorTool } from "./calculator";
 import { chaosTool } from "./chaos";
+import { httpRequestTool } from "./http-request";
 import { todoTools } from "./todo";
 import type { Tool } from "./types";
 import { waitTool } from "./wait";
@@ -53,8 +54,19 @@ export interface RegistryOptions {
 	includeDevTools: boolean;
 }
 
-const productionRegistry = new ToolRegistry([calculatorTool, ...todoTools, waitTool]);
-const developmentRegistry = new ToolRegistry([calculatorTool, ...todoTools, waitTool, chaosTool]);
+const productionRegistry = new ToolRegistry([
+	calculatorTool,
+	...todoTools,
+	waitTool,
+	httpRequestTool,
+]);
+const developmentRegistry = new ToolRegistry([
+	calculatorTool,
+	...todoTools,
+	waitTool,
+	httpRequestTool,
+	chaosTool,
+]);
 
 /** Returns the shared registry for an environment; both are built once per isolate. */
 export function toolRegistry({ includeDevTools }: RegistryOptions): ToolRegistry {

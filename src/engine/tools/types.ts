@@ -6,6 +6,8 @@ import type { TodoPort } from "./todo/port";
 /** Platform services a tool may call. The Durable Object adapters provide them. */
 export interface ToolServices {
 	todos: TodoPort;
+	/** Hosts http.request may reach (host, or host:port for private addresses). */
+	http: { allowlist: readonly string[] };
 }
 
 export interface ToolContext {
