@@ -35,6 +35,24 @@ export function defaultPlanner(env: Env): PlannerChoice {
  */
 export const LLM_BREAKER: BreakerConfig = { ...DEFAULT_BREAKER_CONFIG, failure_threshold: 1 };
 
+let cachedClient: { key: string; client: OpenAI } | undefined;
+
+/** One SDK client per isolate and configuration, not one per request. */
+function openAiClient(endpoint: string, apiKey: string | undefined, timeoutMs: number): OpenAI {
+	const key = JSON.stringify([endpoint, apiKey ?? "", timeoutMs]);
+	if (cachedClient?.key !== key) {
+		// Local servers (Ollama, LM Studio, vLLM) take no key, but the SDK insists on one.
+		const client = new OpenAI({
+			apiKey: apiKey ?? "not-needed",
+			baseURL: endpoint,
+			timeout: timeoutMs,
+			maxRetries: 0,
+		});
+		cachedClient = { key, client };
+	}
+	return cachedClient.client;
+}
+
 /** The LLM planner's wiring, or undefined when no endpoint is configured. */
 export function llmPlanningFor(env: Env, logger: Logger): LlmPlanning | undefined {
 	const apiKey = env.OPENAI_API_KEY || undefined;
@@ -42,13 +60,7 @@ export function llmPlanningFor(env: Env, logger: Logger): LlmPlanning | undefine
 	if (!apiKey && !baseURL) return undefined;
 	const timeoutMs = Number(env.OPENAI_TIMEOUT_MS) > 0 ? Number(env.OPENAI_TIMEOUT_MS) : 10_000;
 	const endpoint = baseURL ?? "https://api.openai.com/v1";
-	// Local servers (Ollama, LM Studio, vLLM) take no key, but the SDK insists on one.
-	const client = new OpenAI({
-		apiKey: apiKey ?? "not-needed",
-		baseURL: endpoint,
-		timeout: timeoutMs,
-		maxRetries: 0,
-	});
+	const client = openAiClient(endpoint, apiKey, timeoutMs);
 	const name = `llm:${endpoint}`;
 	const breaker = env.BREAKERS.get(env.BREAKERS.idFromName(name));
 	return {
