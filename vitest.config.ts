@@ -21,6 +21,20 @@ export default defineConfig(async () => {
 						DEFAULT_PLANNER: "rules",
 						// The stub doubles as the one local host http.request may reach in tests.
 						HTTP_ALLOWLIST: new URL(inject("llmStubUrl")).host,
+						// Queued attempts time out 1 s past their timeout; failed deliveries come back at once.
+						QUEUE_DELIVERY_MS: "1000",
+						QUEUE_RETRY_DELAY_S: "0",
+						// Breakers stay out of the way, except http.request's, which the fault-isolation tests trip.
+						CIRCUIT_BREAKERS: JSON.stringify({
+							default: { failure_threshold: 1000 },
+							"http.request": {
+								failure_threshold: 3,
+								window_ms: 60_000,
+								cool_down_ms: 1_000,
+								success_threshold: 2,
+							},
+						}),
+						BULKHEADS: JSON.stringify({ tenant: 50, tool: 10 }),
 					},
 				},
 			})),

@@ -10,8 +10,10 @@ import {
 } from "cloudflare:workers";
 import { evaluate } from "../src/engine/tools/calculator";
 import { createApp } from "../src/worker/app";
+import production from "../src/worker/index";
 
 export {
+	Bulkhead,
 	CircuitBreaker,
 	IdempotencyStore,
 	RateLimiter,
@@ -70,4 +72,5 @@ export default {
 		}
 		return app.fetch(request, env, ctx);
 	},
+	queue: (batch, env) => production.queue(batch, env as unknown as Env),
 } satisfies ExportedHandler<BenchEnv>;

@@ -80,6 +80,9 @@ export function startLlmStub({ port = 0, host = "127.0.0.1" } = {}) {
 		req.on("data", (chunk) => chunks.push(chunk));
 		req.on("end", () => {
 			if (req.url === "/__requests") return send(res, 200, requests);
+			// GET /__status/503: a downstream that answers with that status (http.request tests).
+			const status = /^\/__status\/(\d{3})$/.exec(req.url ?? "");
+			if (status) return send(res, Number(status[1]), { status: Number(status[1]) });
 			if (req.url === "/__script") {
 				scripts.push(JSON.parse(Buffer.concat(chunks).toString("utf8")));
 				return send(res, 200, {});

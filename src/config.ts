@@ -140,3 +140,70 @@ export function httpAllowlist(env: Env): string[] {
 		.map((host) => host.trim().toLowerCase())
 		.filter(Boolean);
 }
+
+/** Extra time a queued attempt gets beyond its timeout for the queue to deliver it (QUEUE_DELIVERY_MS). */
+export function queueDeliveryMs(env: Env): number {
+	const ms = Number(env.QUEUE_DELIVERY_MS);
+	return Number.isFinite(ms) && ms >= 0 ? ms : 30_000;
+}
+
+/**
+ * How long the queue waits before redelivering a message the consumer could not finish:
+ * QUEUE_RETRY_DELAY_S doubled per delivery, at most a minute (0 redelivers at once).
+ */
+export function queueRetryDelayS(env: Env, deliveries: number): number {
+	const base = Number(env.QUEUE_RETRY_DELAY_S);
+	const seconds = Number.isFinite(base) && base >= 0 ? base : 2;
+	return Math.min(60, Math.round(seconds * 2 ** Math.max(0, deliveries - 1)));
+}
+
+/**
+ * The breaker settings for a tool: CIRCUIT_BREAKERS (JSON: {"default": {...}, "http.request":
+ * {...}}) by tool name, over its "default", over 5 failures in 60 s, 30 s cool-down, 2 successes.
+ */
+export function breakerConfigFor(env: Env, tool: string): BreakerConfig {
+	const fallback: BreakerConfig = {
+		...DEFAULT_BREAKER_CONFIG,
+		failure_threshold: 5,
+		success_threshold: 2,
+	};
+	const settings = parseJsonVar<Record<string, Partial<BreakerConfig>>>(env.CIRCUIT_BREAKERS);
+	const chosen = {
+		...fallback,
+		...settings?.default,
+		...(settings && Object.hasOwn(settings, tool) ? settings[tool] : {}),
+	};
+	const valid = Object.values(chosen).every((value) => Number.isInteger(value) && value >= 1);
+	return valid ? chosen : fallback;
+}
+
+export interface BulkheadLimits {
+	/** Queued steps one tenant may have running at once; 0 for no limit. */
+	tenant: number;
+	/** Queued steps of one tool running at once, across tenants; 0 for no limit. */
+	tool: number;
+}
+
+/**
+ * Bulkheads for queued steps: BULKHEADS (JSON: {"tenant": 50, "tool": 20, "tools":
+ * {"http.request": 10}}). Unset or invalid numbers fall back to 50 per tenant and 20 per tool.
+ */
+export function bulkheadLimitsFor(env: Env, tool: string): BulkheadLimits {
+	const settings = parseJsonVar<{ tenant?: number; tool?: number; tools?: Record<string, number> }>(
+		env.BULKHEADS,
+	);
+	const limit = (value: unknown, fallback: number) =>
+		Number.isInteger(value) && (value as number) >= 0 ? (value as number) : fallback;
+	const perTool =
+		settings?.tools && Object.hasOwn(settings.tools, tool) ? settings.tools[tool] : settings?.tool;
+	return { tenant: limit(settings?.tenant, 50), tool: limit(perTool, 20) };
+}
+
+function parseJsonVar<T>(raw: string | undefined): T | undefined {
+	try {
+		const value = JSON.parse(raw || "{}") as unknown;
+		return value !== null && typeof value === "object" ? (value as T) : undefined;
+	} catch {
+		return undefined;
+	}
+}

@@ -39,3 +39,13 @@ describe("circuit breaker", () => {
 		});
 	});
 });
+
+describe("circuit breaker trials", () => {
+	it("lets a new trial through once an unreported one is a cool-down old", () => {
+		let state = closedBreaker();
+		for (const at of [0, 1, 2]) state = recordOutcome(state, false, at, config).state;
+		state = admit(state, 502, config).state;
+		expect(admit(state, 900, config).allowed).toBe(false);
+		expect(admit(state, 1_002, config).allowed).toBe(true);
+	});
+});

@@ -1,10 +1,17 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { isProduction, registryFor } from "../src/config";
+import {
+	breakerConfigFor,
+	bulkheadLimitsFor,
+	isProduction,
+	queueRetryDelayS,
+	registryFor,
+} from "../src/config";
 
 describe("environment configuration", () => {
 	it("registers the chaos tool in tests and development only", () => {
-		expect(registryFor(env).get("chaos")).toBeDefined();
+		expect(registryFor(env).get("chaos")?.execution).toBe("inline");
+		expect(registryFor(env).get("chaos.queued")?.execution).toBe("queued");
 		const production = { ...env, ENVIRONMENT: "production" };
 		expect(isProduction(production)).toBe(true);
 		expect(registryFor(production).get("chaos")).toBeUndefined();
@@ -17,6 +24,43 @@ describe("environment configuration", () => {
 			"todo.delete",
 			"wait",
 			"http.request",
+		]);
+	});
+
+	it("reads breaker settings per tool over their default, and ignores invalid ones", () => {
+		const settings = (value: unknown) => ({ ...env, CIRCUIT_BREAKERS: JSON.stringify(value) });
+		const configured = settings({
+			default: { failure_threshold: 7 },
+			"http.request": { cool_down_ms: 5_000 },
+		});
+		expect(breakerConfigFor(configured, "http.request")).toEqual({
+			failure_threshold: 7,
+			window_ms: 60_000,
+			cool_down_ms: 5_000,
+			success_threshold: 2,
+		});
+		expect(breakerConfigFor(configured, "calculator").cool_down_ms).toBe(30_000);
+		const broken = settings({ default: { failure_threshold: -1 } });
+		expect(breakerConfigFor(broken, "calculator").failure_threshold).toBe(5);
+		expect(breakerConfigFor({ ...env, CIRCUIT_BREAKERS: "not json" }, "x").failure_threshold).toBe(
+			5,
+		);
+	});
+
+	it("reads bulkhead limits per tool over the per-tool default, 0 meaning none", () => {
+		const configured = {
+			...env,
+			BULKHEADS: JSON.stringify({ tenant: 0, tool: 5, tools: { "http.request": 2 } }),
+		};
+		expect(bulkheadLimitsFor(configured, "http.request")).toEqual({ tenant: 0, tool: 2 });
+		expect(bulkheadLimitsFor(configured, "chaos.queued")).toEqual({ tenant: 0, tool: 5 });
+		expect(bulkheadLimitsFor({ ...env, BULKHEADS: "[1]" }, "x")).toEqual({ tenant: 50, tool: 20 });
+	});
+
+	it("doubles the redelivery delay per delivery, up to a minute", () => {
+		const base = { ...env, QUEUE_RETRY_DELAY_S: "2" };
+		expect([1, 2, 3, 4, 10].map((delivery) => queueRetryDelayS(base, delivery))).toEqual([
+			2, 4, 8, 16, 60,
 		]);
 	});
 });

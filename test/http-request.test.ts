@@ -41,7 +41,7 @@ describe("http.request address rules", () => {
 	});
 });
 
-describe("http.request in a run", () => {
+describe("http.request in a run, on the tool queue", () => {
 	async function request(url: string) {
 		const runId = await startPlan(
 			{ goal: "fetch", steps: [step(1, "http.request", { method: "GET", url })] },
@@ -51,14 +51,15 @@ describe("http.request in a run", () => {
 	}
 
 	it("reaches a host listed exactly, returning status, headers and body", async () => {
-		const run = await request(`http://${stub.host}/__requests`);
+		// /__requests would grow past the 256 KB cap as other files talk to the stub; this stays small.
+		const run = await request(`http://${stub.host}/__status/201`);
 		expect(run.status).toBe("completed");
 		expect(run.result).toMatchObject({
-			status: 200,
+			status: 201,
 			headers: { "content-type": "application/json" },
 			truncated: false,
 		});
-		expect(JSON.parse((run.result as { body: string }).body)).toBeInstanceOf(Array);
+		expect(JSON.parse((run.result as { body: string }).body)).toEqual({ status: 201 });
 	});
 
 	it("refuses 127.0.0.1 on a port that is not listed, and hosts not on the allowlist", async () => {

@@ -46,6 +46,8 @@ describe("event reducer", () => {
 			completed_at: at(5),
 			duration_ms: 1,
 			next_attempt_at: null,
+			deadline_at: null,
+			waiting_for: null,
 			requires_approval: false,
 			approval: null,
 			compensation: null,

@@ -17,6 +17,7 @@ describe("scheduler", () => {
 			start: [1, 2],
 			events: [],
 			compensate: null,
+			expired: [],
 			wakeAt: null,
 		});
 	});
@@ -53,6 +54,7 @@ describe("scheduler", () => {
 			start: [],
 			events: [],
 			compensate: null,
+			expired: [],
 			wakeAt: T0 + 500,
 		});
 		expect(nextActions(state, T0 + 500, TRAITS).start).toEqual([1]);
@@ -83,6 +85,7 @@ describe("scheduler", () => {
 				{ type: "step_skipped", step: 4, reason: "Not started because step 1 failed" },
 			],
 			compensate: null,
+			expired: [],
 			wakeAt: null,
 		});
 		const settled = stateAfter(diamond, [
@@ -104,6 +107,7 @@ describe("scheduler", () => {
 			start: [],
 			events: [],
 			compensate: null,
+			expired: [],
 			wakeAt: null,
 		});
 	});

@@ -1,5 +1,6 @@
 import type { RunEvent } from "../engine/run/events";
 import type { RunView } from "../engine/run/state";
+import type { ToolResult } from "../engine/tools/types";
 import type { ControlResult, RunInit } from "./run-object";
 
 /** The RunObject's RPC surface, as callers in the Worker use it. */
@@ -13,6 +14,21 @@ export interface RunClient {
 	approve(tenant: string, step: number): Promise<ControlResult>;
 	reject(tenant: string, step: number, reason: string): Promise<ControlResult>;
 	fetch(request: Request): Promise<Response>;
+	beginDelivery(tenant: string, step: number, attempt: number): Promise<boolean>;
+	reportDelivery(
+		tenant: string,
+		step: number,
+		attempt: number,
+		result: ToolResult,
+	): Promise<boolean>;
+	noteDeliveryFailure(
+		tenant: string,
+		step: number,
+		attempt: number,
+		delivery: number,
+		error: string,
+	): Promise<void>;
+	deadLettered(tenant: string, step: number, attempt: number): Promise<boolean>;
 }
 
 /**

@@ -4,9 +4,11 @@
  * steps when asked, and sleeps on a later alarm when nothing is left to do now. Every decision
  * comes from src/engine/run/scheduler.ts; this class only carries them out against the object.
  */
+import { queueDeliveryMs } from "../config";
+import type { Json } from "../engine/json";
 import type { Logger } from "../engine/log";
 import type { RunEventData } from "../engine/run/events";
-import { compensateStep, executeStep, prepareInput } from "../engine/run/execute-step";
+import { checkInput, compensateStep, executeStep, prepareInput } from "../engine/run/execute-step";
 import { resolvePolicy } from "../engine/run/retry-policy";
 import {
 	INTERRUPTED,
@@ -16,10 +18,13 @@ import {
 	settleAttempt,
 } from "../engine/run/scheduler";
 import { isTerminal, type RunState } from "../engine/run/state";
+import type { ToolWork } from "../engine/run/tool-work";
 import type { ToolRegistry } from "../engine/tools/registry";
-import { fail, type ToolContext, type ToolResult } from "../engine/tools/types";
+import { fail, type Tool, type ToolContext, type ToolResult } from "../engine/tools/types";
+import { BulkheadLeases, leaseIdFor } from "./bulkhead-leases";
 import { type InflightSteps, raceUntil } from "./inflight-steps";
 import type { RunArchive } from "./run-archive";
+import { ToolBreakers } from "./tool-breakers";
 import { toolContextFor } from "./tool-context";
 
 const WATCHDOG_MARGIN_MS = 5_000;
@@ -27,6 +32,10 @@ const WATCHDOG_MARGIN_MS = 5_000;
 const START_ROW_DELAY_MS = 1_000;
 /** Deadlines sooner than this are waited for in the alarm; later ones get an alarm of their own. */
 const IN_PROCESS_WAIT_MS = 1_000;
+/** How often a step held by a full bulkhead asks for a slot again. */
+const BULKHEAD_POLL_MS = 250;
+/** A queued attempt's bulkhead slots outlive its deadline by this much, then free themselves. */
+const LEASE_MARGIN_MS = 5_000;
 
 /** What the driver needs from its object. */
 export interface RunHost {
@@ -44,8 +53,15 @@ export class RunDriver {
 	private nudge: (() => void) | undefined;
 	private startRowWritten = false;
 	private watchdogAt = 0;
+	/** Steps a full bulkhead turned away, and when to ask again. */
+	private readonly heldUntil = new Map<number, number>();
+	private readonly breakers: ToolBreakers;
+	private readonly leases: BulkheadLeases;
 
-	constructor(private readonly host: RunHost) {}
+	constructor(private readonly host: RunHost) {
+		this.breakers = new ToolBreakers(host.env);
+		this.leases = new BulkheadLeases(host.env);
+	}
 
 	/** Wakes a drive that is waiting, so a control call takes effect at once; false if none is. */
 	wake(): boolean {
@@ -62,15 +78,22 @@ export class RunDriver {
 		}
 		for (;;) {
 			const actions = nextActions(this.host.current(), Date.now(), this.host.registry);
-			for (const event of actions.events) this.host.append(event);
+			for (const event of actions.events) await this.appendScheduled(event);
 			if (isTerminal(this.host.current())) return;
+			for (const { step, attempt } of actions.expired) {
+				const deadline = this.stepState(step)?.deadline_at;
+				const message = `No report from the queue consumer by the deadline (${deadline})`;
+				await this.complete(step, attempt, fail("timeout", message, true));
+			}
 			if (actions.compensate !== null) {
 				await this.compensate(actions.compensate);
 				continue;
 			}
-			for (const step of actions.start) this.launch(step);
+			const launched = await Promise.all(actions.start.map((step) => this.launch(step)));
 			// Anything appended or started changes what is due next: decide again before waiting.
-			if (actions.events.length > 0 || actions.start.length > 0) continue;
+			const changed = actions.events.length + actions.expired.length > 0 || launched.includes(true);
+			if (changed) continue;
+			actions.wakeAt = earliest(actions.wakeAt, this.nextBulkheadPoll());
 			const waitMs = actions.wakeAt === null ? null : actions.wakeAt - Date.now();
 			if (this.host.inflight.size === 0 && (waitMs === null || waitMs > IN_PROCESS_WAIT_MS)) {
 				// The run outlives this alarm: list it now. The alarm is ending, so awaiting is free.
@@ -116,46 +139,184 @@ export class RunDriver {
 		await this.host.ctx.storage.setAlarm(this.watchdogAt);
 	}
 
-	private launch(stepNumber: number): void {
+	/**
+	 * Starts one attempt of a step: a durable sleep, an inline execution, or a message on the tool
+	 * queue. A queued step first takes its bulkhead slots (or waits, ready); every step then asks
+	 * its tool's breaker, and an open breaker fails the attempt at once, retrying after the
+	 * cool-down. Returns whether anything was recorded.
+	 */
+	private async launch(stepNumber: number): Promise<boolean> {
+		if ((this.heldUntil.get(stepNumber) ?? 0) > Date.now()) return false;
+		this.heldUntil.delete(stepNumber);
 		const state = this.host.current();
 		const planned = state.plan.steps.find((step) => step.step_number === stepNumber);
-		const recorded = state.execution_log.find((step) => step.step_number === stepNumber);
-		if (!planned || !recorded) return;
+		const recorded = this.stepState(stepNumber);
+		if (!planned || !recorded) return false;
 		const attempt = recorded.attempts + 1;
 		const tool = this.host.registry.get(planned.tool);
 		const prepared = prepareInput(planned.input, recordedOutputs(state));
-		this.host.append({ type: "step_started", step: stepNumber, attempt, input: prepared.input });
-		const sleepMs =
-			tool?.sleepMs && !prepared.failure ? tool.sleepMs(tool.input.parse(prepared.input)) : null;
-		if (sleepMs !== null) {
-			this.host.append({
-				type: "step_sleeping",
-				step: stepNumber,
-				until: new Date(Date.now() + sleepMs).toISOString(),
-			});
-			return;
+		const failure = !tool
+			? fail("unknown_tool", `Tool '${planned.tool}' is no longer registered`)
+			: (prepared.failure ?? checkInput(tool, prepared.input));
+		if (failure || !tool) {
+			this.host.append({ type: "step_started", step: stepNumber, attempt, input: prepared.input });
+			this.settle(stepNumber, attempt, failure ?? fail("unknown_tool", planned.tool));
+			return true;
 		}
+		if (tool.sleepMs) {
+			const sleepMs = tool.sleepMs(tool.input.parse(prepared.input));
+			this.host.append({ type: "step_started", step: stepNumber, attempt, input: prepared.input });
+			const until = new Date(Date.now() + sleepMs).toISOString();
+			this.host.append({ type: "step_sleeping", step: stepNumber, until });
+			return true;
+		}
+		const queued = tool.execution === "queued";
+		const leaseId = leaseIdFor(state.run_id, stepNumber, attempt);
+		const deadline =
+			Date.now() + this.policyFor(tool.name).timeout_ms + queueDeliveryMs(this.host.env);
+		if (queued) {
+			const ttl = deadline - Date.now() + LEASE_MARGIN_MS;
+			const full = await this.leases.acquire(state.tenant, tool.name, leaseId, ttl);
+			if (full !== null) {
+				this.heldUntil.set(stepNumber, Date.now() + BULKHEAD_POLL_MS);
+				if (this.stepState(stepNumber)?.waiting_for === full) return false;
+				this.host.append({ type: "step_waiting", step: stepNumber, reason: full });
+				return true;
+			}
+		}
+		const verdict = await this.breakers.admit(tool.name);
+		// A cancel or failure may have landed during the awaits: then the scheduler decides again.
+		if (!this.stillStartable(stepNumber, attempt)) {
+			if (queued) await this.leases.release(state.tenant, tool.name, leaseId);
+			return true;
+		}
+		this.host.append({ type: "step_started", step: stepNumber, attempt, input: prepared.input });
+		if (!verdict.allowed) {
+			if (queued) await this.leases.release(state.tenant, tool.name, leaseId);
+			const retryAfter = Math.max(0, verdict.retryAt - Date.now());
+			const message = `The circuit breaker of '${tool.name}' is open until ${new Date(verdict.retryAt).toISOString()}`;
+			this.settle(stepNumber, attempt, {
+				success: false,
+				error: { code: "circuit_open", message, retryable: true, retry_after_ms: retryAfter },
+			});
+			return true;
+		}
+		if (queued) await this.enqueue(tool, stepNumber, attempt, prepared.input, deadline);
+		else this.runInline(tool, stepNumber, attempt, prepared.input);
+		return true;
+	}
+
+	private runInline(tool: Tool, stepNumber: number, attempt: number, input: Json): void {
 		this.host.inflight.start(stepNumber, async (signal) => {
-			const result = !tool
-				? fail("unknown_tool", `Tool '${planned.tool}' is no longer registered`)
-				: (prepared.failure ??
-					(await executeStep(
-						tool,
-						prepared.input,
-						this.toolContext(stepNumber, attempt, signal),
-						this.policyFor(planned.tool).timeout_ms,
-					)));
-			this.settle(stepNumber, attempt, result);
+			let result: ToolResult;
+			try {
+				const ctx = this.toolContext(stepNumber, attempt, signal);
+				result = await executeStep(tool, input, ctx, this.policyFor(tool.name).timeout_ms);
+			} catch (error) {
+				result = fail("tool_error", error instanceof Error ? error.message : String(error), true);
+			}
+			await this.complete(stepNumber, attempt, result);
 		});
 	}
 
-	/** Records an attempt's result, unless it is late: only the current attempt of a running step counts. */
-	private settle(stepNumber: number, attempt: number, result: ToolResult): void {
+	/**
+	 * Hands an attempt to the queue consumer. The deadline is logged before the message is sent,
+	 * so a crash in between costs one timed-out attempt, never a step stuck running.
+	 */
+	private async enqueue(
+		tool: Tool,
+		stepNumber: number,
+		attempt: number,
+		input: Json,
+		deadline: number,
+	): Promise<void> {
+		const state = this.host.current();
+		this.host.append({
+			type: "step_queued",
+			step: stepNumber,
+			attempt,
+			deadline: new Date(deadline).toISOString(),
+		});
+		const work: ToolWork = {
+			run_id: state.run_id,
+			tenant: state.tenant,
+			step_number: stepNumber,
+			attempt,
+			idempotency_key: `${state.run_id}:${stepNumber}`,
+			tool: tool.name,
+			input,
+			timeout_ms: this.policyFor(tool.name).timeout_ms,
+		};
+		try {
+			await this.host.env.TOOL_QUEUE.send(work, { contentType: "json" });
+		} catch (error) {
+			const message = `The tool queue refused the message: ${String(error)}`;
+			await this.complete(stepNumber, attempt, fail("queue_unavailable", message, true));
+		}
+	}
+
+	/**
+	 * Records the result of an attempt, then tells its tool's breaker and frees its bulkhead
+	 * slots. A result for an attempt that is no longer current changes nothing.
+	 */
+	async complete(stepNumber: number, attempt: number, result: ToolResult): Promise<void> {
+		const step = this.stepState(stepNumber);
+		const queued = Boolean(step?.deadline_at);
+		if (!step || !this.settle(stepNumber, attempt, result)) return;
+		try {
+			await this.breakers.record(step.tool, result);
+			if (queued) {
+				const leaseId = leaseIdFor(this.host.current().run_id, stepNumber, attempt);
+				await this.leases.release(this.host.current().tenant, step.tool, leaseId);
+			}
+		} catch (error) {
+			// The step's result is recorded; a lost breaker sample or an unreleased lease (it
+			// expires) must not undo that.
+			this.host.logger().warn("breaker or bulkhead update failed", { error: String(error) });
+		}
+	}
+
+	/** Appends a scheduler event; a queued attempt cancelled by it gives its slots back. */
+	private async appendScheduled(event: RunEventData): Promise<void> {
+		const before = "step" in event ? this.stepState(event.step) : undefined;
+		this.host.append(event);
+		if (event.type === "step_cancelled" && before?.status === "running" && before.deadline_at) {
+			const leaseId = leaseIdFor(this.host.current().run_id, event.step, before.attempts);
+			await this.leases.release(this.host.current().tenant, before.tool, leaseId).catch(() => {});
+		}
+	}
+
+	private stillStartable(stepNumber: number, attempt: number): boolean {
+		const state = this.host.current();
+		const step = this.stepState(stepNumber);
+		const failed = state.execution_log.some((candidate) => candidate.status === "failed");
+		return (
+			!state.cancel &&
+			!failed &&
+			!isTerminal(state) &&
+			step?.attempts === attempt - 1 &&
+			["pending", "ready", "retry_scheduled"].includes(step.status)
+		);
+	}
+
+	private nextBulkheadPoll(): number | null {
+		return this.heldUntil.size === 0 ? null : Math.min(...this.heldUntil.values());
+	}
+
+	private stepState(stepNumber: number) {
+		return this.host.current().execution_log.find((step) => step.step_number === stepNumber);
+	}
+
+	/**
+	 * Records an attempt's result, unless it is late: only the current attempt of a running step
+	 * counts. Returns whether it was recorded.
+	 */
+	private settle(stepNumber: number, attempt: number, result: ToolResult): boolean {
 		const state = this.host.current();
 		const step = state.execution_log.find((candidate) => candidate.step_number === stepNumber);
 		if (step?.status !== "running" || step.attempts !== attempt) {
 			this.host.logger().warn("late result ignored", { step: stepNumber, attempt });
-			return;
+			return false;
 		}
 		if (state.cancel && !result.success) {
 			this.host.append({
@@ -163,13 +324,14 @@ export class RunDriver {
 				step: stepNumber,
 				reason: "Stopped by the cancel",
 			});
-			return;
+			return true;
 		}
 		const budgetAttempt = attempt - step.attempts_before_retry;
 		const policy = this.policyFor(step.tool);
 		this.host.append(
 			settleAttempt(stepNumber, attempt, budgetAttempt, result, policy, Date.now(), Math.random),
 		);
+		return true;
 	}
 
 	private async compensate(stepNumber: number): Promise<void> {

@@ -24,6 +24,8 @@ import type { Logger } from "../engine/log";
 import type { RunEvent, RunEventData } from "../engine/run/events";
 import { applyEvent, foldEvents } from "../engine/run/reducer";
 import { isTerminal, type RunState, type RunView, toRunView } from "../engine/run/state";
+import { deliveryVerdict } from "../engine/run/tool-work";
+import { fail, type ToolResult } from "../engine/tools/types";
 import { EventLog } from "./event-log";
 import { InflightSteps } from "./inflight-steps";
 import { LiveUpdates } from "./live-updates";
@@ -142,6 +144,70 @@ export class RunObject extends DurableObject<Env> {
 	}
 
 	/**
+	 * The queue consumer asks before executing a delivery: true when it carries the step's current
+	 * attempt. A late or repeated delivery is refused and recorded, and the tool never runs.
+	 */
+	async beginDelivery(tenant: string, step: number, attempt: number): Promise<boolean> {
+		return this.ownedBy(tenant) ? this.admitDelivery(step, attempt, "consumer") : false;
+	}
+
+	/** A queued attempt's result. Only the current attempt's first report counts; true if it did. */
+	async reportDelivery(
+		tenant: string,
+		step: number,
+		attempt: number,
+		result: ToolResult,
+		source: "consumer" | "dead_letter" = "consumer",
+	): Promise<boolean> {
+		if (!this.ownedBy(tenant) || !this.admitDelivery(step, attempt, source)) return false;
+		await this.driver.complete(step, attempt, result);
+		if (!this.driver.wake()) await this.ctx.storage.setAlarm(Date.now());
+		return true;
+	}
+
+	/** Records a delivery the consumer could not finish; the queue will redeliver or dead-letter it. */
+	async noteDeliveryFailure(
+		tenant: string,
+		step: number,
+		attempt: number,
+		delivery: number,
+		error: string,
+	): Promise<void> {
+		if (!this.ownedBy(tenant) || deliveryVerdict(this.current(), step, attempt) !== "current")
+			return;
+		this.append({
+			type: "step_delivery_failed",
+			step,
+			attempt,
+			delivery,
+			error: error.slice(0, 500),
+		});
+	}
+
+	/** The dead-letter consumer's report: the queue gave up on this attempt. */
+	async deadLettered(tenant: string, step: number, attempt: number): Promise<boolean> {
+		if (!this.ownedBy(tenant)) return false;
+		const failures = [...this.log.read()].flatMap((event) =>
+			event.data.type === "step_delivery_failed" &&
+			event.data.step === step &&
+			event.data.attempt === attempt
+				? [event.data]
+				: [],
+		);
+		const last = failures.at(-1);
+		const message = last
+			? `The tool queue gave up on attempt ${attempt} of step ${step} after ${last.delivery} failed deliveries; the last failed with: ${last.error}`
+			: `The tool queue gave up on attempt ${attempt} of step ${step}: its deliveries failed`;
+		return this.reportDelivery(
+			tenant,
+			step,
+			attempt,
+			fail("dead_lettered", message),
+			"dead_letter",
+		);
+	}
+
+	/**
 	 * WebSocket upgrades for live updates. The Worker has checked the run id and the upgrade, and
 	 * names the authenticated tenant in RUN_TENANT_HEADER (it never forwards a client's own).
 	 */
@@ -184,6 +250,20 @@ export class RunObject extends DurableObject<Env> {
 			this.state = undefined;
 			this.log = new EventLog(this.ctx.storage.sql);
 		}
+	}
+
+	private admitDelivery(
+		step: number,
+		attempt: number,
+		source: "consumer" | "dead_letter",
+	): boolean {
+		const verdict = deliveryVerdict(this.current(), step, attempt);
+		if (verdict === "current") return true;
+		// A finished run's log is archived as it stands, so a straggler is only logged there.
+		if (isTerminal(this.current())) {
+			this.logger.warn("delivery ignored", { step, attempt, reason: verdict, source });
+		} else this.append({ type: "step_delivery_ignored", step, attempt, reason: verdict, source });
+		return false;
 	}
 
 	private ownedBy(tenant: string): RunState | undefined {

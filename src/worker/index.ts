@@ -1,13 +1,22 @@
 import { createApp } from "./app";
+import { consumeDeadLetters, consumeToolWork } from "./queue/tool-work";
 
+export { Bulkhead } from "../durable/bulkhead";
 export { CircuitBreaker } from "../durable/circuit-breaker";
 export { IdempotencyStore } from "../durable/idempotency-store";
 export { RateLimiter } from "../durable/rate-limiter";
 export { RunObject } from "../durable/run-object";
 export { TodoStore } from "../durable/todo-store";
 
+/** Must match the dead-letter queue's name in wrangler.toml. */
+const DEAD_LETTER_QUEUE = "tool-work-dead-letters";
+
 const app = createApp();
 
 export default {
 	fetch: app.fetch,
+	async queue(batch, env) {
+		if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, env);
+		else await consumeToolWork(batch, env);
+	},
 } satisfies ExportedHandler<Env>;

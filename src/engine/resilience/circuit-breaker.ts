@@ -20,6 +20,8 @@ export interface BreakerState {
 	half_open_successes: number;
 	/** Whether the one trial call of the half-open state is out. */
 	probe_in_flight: boolean;
+	/** When that trial went out: a trial never reported (its caller died) expires after a cool-down. */
+	probe_started_at?: number | null;
 	counters: {
 		allowed: number;
 		rejected: number;
@@ -69,7 +71,10 @@ export function admit(state: BreakerState, now: number, config: BreakerConfig): 
 		transition = "half_open";
 	}
 	const counters = current.counters;
-	if (current.status === "open" || (current.status === "half_open" && current.probe_in_flight)) {
+	const probeLost =
+		current.probe_in_flight && now >= (current.probe_started_at ?? 0) + config.cool_down_ms;
+	const probeOut = current.status === "half_open" && current.probe_in_flight && !probeLost;
+	if (current.status === "open" || probeOut) {
 		const retryAt =
 			current.status === "open" && current.opened_at !== null
 				? current.opened_at + config.cool_down_ms
@@ -86,6 +91,7 @@ export function admit(state: BreakerState, now: number, config: BreakerConfig): 
 		state: {
 			...current,
 			probe_in_flight: current.status === "half_open",
+			probe_started_at: current.status === "half_open" ? now : null,
 			counters: { ...counters, allowed: counters.allowed + 1 },
 		},
 		retry_at: null,

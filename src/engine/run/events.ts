@@ -30,6 +30,20 @@ export type RunEventData =
 	/** A forked run takes this step's recorded output instead of running it. */
 	| { type: "step_reused"; step: number; output: Json }
 	| { type: "step_started"; step: number; attempt: number; input: Json }
+	/** A queued attempt's message is on the queue; without a report by `deadline` it times out. */
+	| { type: "step_queued"; step: number; attempt: number; deadline: string }
+	/** A queue delivery that was not the step's current attempt: late, or a repeat. Nothing changes. */
+	| {
+			type: "step_delivery_ignored";
+			step: number;
+			attempt: number;
+			reason: "duplicate" | "late";
+			source: "consumer" | "dead_letter";
+	  }
+	/** The consumer could not finish a delivery; the queue redelivers it or dead-letters it. */
+	| { type: "step_delivery_failed"; step: number; attempt: number; delivery: number; error: string }
+	/** A bulkhead is full: the step waits, ready, until a slot frees. */
+	| { type: "step_waiting"; step: number; reason: string }
 	/** A durable wait: the step holds no CPU until `until`, then succeeds. */
 	| { type: "step_sleeping"; step: number; until: string }
 	| { type: "step_succeeded"; step: number; attempt: number; output: Json }

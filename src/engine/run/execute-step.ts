@@ -1,6 +1,13 @@
 import type { Json } from "../json";
 import { resolveRefs, UnresolvedRefError } from "../plan/refs";
-import { fail, type Tool, type ToolContext, ToolError, type ToolResult } from "../tools/types";
+import {
+	DeliveryFault,
+	fail,
+	type Tool,
+	type ToolContext,
+	ToolError,
+	type ToolResult,
+} from "../tools/types";
 
 export interface PreparedInput {
 	/** The input with references replaced by recorded outputs, as logged on step_started. */
@@ -17,6 +24,12 @@ export function prepareInput(raw: Json, outputs: ReadonlyMap<number, Json>): Pre
 		if (!(error instanceof UnresolvedRefError)) throw error;
 		return { input: raw, failure: fail("unresolved_reference", error.message) };
 	}
+}
+
+/** The failure for an input the tool's schema rejects, or undefined when it is valid. */
+export function checkInput(tool: Tool, input: Json): ToolResult | undefined {
+	const parsed = tool.input.safeParse(input);
+	return parsed.success ? undefined : invalidInput(tool, parsed.error.issues);
 }
 
 /**
@@ -88,6 +101,8 @@ async function bounded(
 }
 
 function toFailure(error: unknown): ToolResult {
+	// A delivery fault belongs to whoever carries the step (the queue consumer), not to the step.
+	if (error instanceof DeliveryFault) throw error;
 	if (error instanceof ToolError) return fail(error.code, error.message, error.retryable);
 	const message = error instanceof Error ? error.message : String(error);
 	return fail("tool_error", message, true);

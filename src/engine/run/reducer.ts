@@ -39,8 +39,17 @@ function reduce(state: RunState, data: RunEventData, at: string): RunState {
 				completed_at: null,
 				duration_ms: null,
 				next_attempt_at: null,
+				deadline_at: null,
+				waiting_for: null,
 				error: null,
 			});
+		case "step_queued":
+			return updateStep(state, data.step, { deadline_at: data.deadline });
+		case "step_delivery_ignored":
+		case "step_delivery_failed":
+			return state;
+		case "step_waiting":
+			return updateStep(state, data.step, { status: "ready", waiting_for: data.reason });
 		case "step_sleeping":
 			return updateStep(state, data.step, { next_attempt_at: data.until });
 		case "step_succeeded":
@@ -69,12 +78,14 @@ function reduce(state: RunState, data: RunEventData, at: string): RunState {
 			return updateStep(state, data.step, {
 				status: "skipped",
 				next_attempt_at: null,
+				waiting_for: null,
 				error: { code: "dependency_failed", message: data.reason },
 			});
 		case "step_cancelled":
 			return updateStep(state, data.step, (step) => ({
 				status: "cancelled",
 				next_attempt_at: null,
+				waiting_for: null,
 				error: { code: "cancelled", message: data.reason },
 				...(step.status === "running" ? finished(step, at) : {}),
 			}));
@@ -147,6 +158,8 @@ function created(
 				completed_at: null,
 				duration_ms: null,
 				next_attempt_at: null,
+				deadline_at: null,
+				waiting_for: null,
 				requires_approval: step.requires_approval,
 				approval: null,
 				compensation: null,
@@ -180,6 +193,8 @@ function retried(state: RunState, steps: readonly number[]): RunState {
 						status: "pending",
 						error: null,
 						next_attempt_at: null,
+						deadline_at: null,
+						waiting_for: null,
 						attempts_before_retry: step.attempts,
 						approval: null,
 						compensation: null,
@@ -216,7 +231,7 @@ export function foldUntil(events: readonly RunEvent[], at: number): RunState | u
 
 function finished(step: StepState, at: string): Partial<StepState> {
 	const duration = step.started_at ? Date.parse(at) - Date.parse(step.started_at) : null;
-	return { completed_at: at, duration_ms: duration };
+	return { completed_at: at, duration_ms: duration, deadline_at: null };
 }
 
 function updateStep(

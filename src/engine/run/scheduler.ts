@@ -18,11 +18,19 @@ export interface NextActions {
 	events: RunEventData[];
 	/** A step whose effect to undo next; compensations run one at a time. */
 	compensate: number | null;
+	/** Queued attempts whose deadline passed with no report: they time out now. */
+	expired: Array<{ step: number; attempt: number }>;
 	/** Epoch ms of the earliest future deadline: a retry, a wait, an approval, a cancel grace. */
 	wakeAt: number | null;
 }
 
-const NOTHING: NextActions = { start: [], events: [], compensate: null, wakeAt: null };
+const NOTHING: NextActions = {
+	start: [],
+	events: [],
+	compensate: null,
+	expired: [],
+	wakeAt: null,
+};
 
 /**
  * The DAG scheduler. Once a step has failed for good, or a cancel was asked for, no new step
@@ -35,13 +43,16 @@ export function nextActions(state: RunState, now: number, tools: ToolTraits): Ne
 	if (state.execution_log.some((step) => step.status === "failed")) {
 		return wind(state, now, tools, "failure");
 	}
-	const actions: NextActions = { start: [], events: [], compensate: null, wakeAt: null };
+	const actions: NextActions = { ...NOTHING, start: [], events: [], expired: [] };
 	const wakeAt = (ms: number) => {
 		actions.wakeAt = actions.wakeAt === null ? ms : Math.min(actions.wakeAt, ms);
 	};
 	for (const step of state.execution_log) {
 		const due = step.next_attempt_at ? Date.parse(step.next_attempt_at) : null;
-		if (step.status === "pending" && dependenciesMet(state, step.step_number)) {
+		if (step.status === "ready" && step.waiting_for !== null) {
+			// Held by a bulkhead: the driver asks for a slot again each time it starts it.
+			actions.start.push(step.step_number);
+		} else if (step.status === "pending" && dependenciesMet(state, step.step_number)) {
 			if (step.requires_approval && step.approval?.status !== "approved") {
 				const expiresAt = new Date(now + state.options.approval_ttl_ms).toISOString();
 				actions.events.push({
@@ -69,6 +80,8 @@ export function nextActions(state: RunState, now: number, tools: ToolTraits): Ne
 		} else if (step.status === "retry_scheduled") {
 			if (due === null || due <= now) actions.start.push(step.step_number);
 			else wakeAt(due);
+		} else if (isQueued(step)) {
+			checkDeadline(step, now, actions.expired, wakeAt);
 		} else if (isSleeping(step) && due !== null) {
 			if (due <= now) {
 				actions.events.push({
@@ -95,12 +108,16 @@ function wind(
 	cause: "cancel" | "failure",
 ): NextActions {
 	const events: RunEventData[] = [];
+	const expired: NextActions["expired"] = [];
 	const failed = state.execution_log.find((step) => step.status === "failed");
 	const reason =
 		cause === "cancel"
 			? "The run was cancelled"
 			: `Not started because step ${failed?.step_number} failed`;
 	let wakeAt: number | null = null;
+	const wake = (ms: number) => {
+		wakeAt = wakeAt === null ? ms : Math.min(wakeAt, ms);
+	};
 	let running = 0;
 	const graceOver =
 		cause === "cancel" &&
@@ -124,13 +141,14 @@ function wind(
 				});
 			} else {
 				running += 1;
+				if (isQueued(step)) checkDeadline(step, now, expired, wake);
 				if (cause === "cancel" && state.cancel) {
-					wakeAt = Date.parse(state.cancel.requested_at) + state.options.cancel_grace_ms;
+					wake(Date.parse(state.cancel.requested_at) + state.options.cancel_grace_ms);
 				}
 			}
 		}
 	}
-	if (running > 0) return { ...NOTHING, events, wakeAt };
+	if (running > 0) return { ...NOTHING, events, expired, wakeAt };
 	const compensate =
 		cause === "cancel" ? (state.cancel?.compensate ?? false) : state.options.compensate_on_failure;
 	const next = compensate ? nextCompensation(state, tools) : null;
@@ -161,6 +179,23 @@ export function nextCompensation(state: RunState, tools: ToolTraits): number | n
 				(b.completed_at ?? "").localeCompare(a.completed_at ?? "") || b.step_number - a.step_number,
 		);
 	return candidates[0]?.step_number ?? null;
+}
+
+/** A queued attempt past its deadline expires; otherwise the run wakes at the deadline. */
+function checkDeadline(
+	step: StepState,
+	now: number,
+	expired: NextActions["expired"],
+	wakeAt: (ms: number) => void,
+): void {
+	const deadline = Date.parse(step.deadline_at ?? "");
+	if (deadline <= now) expired.push({ step: step.step_number, attempt: step.attempts });
+	else wakeAt(deadline);
+}
+
+/** Running on the queue: the consumer, not this object, holds the attempt. */
+function isQueued(step: StepState): boolean {
+	return step.status === "running" && step.deadline_at !== null;
 }
 
 function isSleeping(step: StepState): boolean {
@@ -205,7 +240,9 @@ export function settleAttempt(
 	if (result.success) return { type: "step_succeeded", step, attempt, output: result.output };
 	const error = { code: result.error.code, message: result.error.message };
 	if (shouldRetry(budgetAttempt, result.error.retryable, policy)) {
-		const retryAt = new Date(now + backoffDelay(budgetAttempt, policy, random)).toISOString();
+		// A tool that knows when to come back (an open breaker's cool-down) is not retried sooner.
+		const delay = (result.error.retry_after_ms ?? 0) + backoffDelay(budgetAttempt, policy, random);
+		const retryAt = new Date(now + delay).toISOString();
 		return { type: "step_retry_scheduled", step, attempt, error, retry_at: retryAt };
 	}
 	return { type: "step_failed", step, attempt, error };
@@ -221,6 +258,10 @@ export const INTERRUPTED: ToolFailure = {
 /** Steps recorded as running that no live execution owns: their attempt died with the object. */
 export function interruptedSteps(state: RunState, inflight: ReadonlySet<number>): StepState[] {
 	return state.execution_log.filter(
-		(step) => step.status === "running" && !isSleeping(step) && !inflight.has(step.step_number),
+		(step) =>
+			step.status === "running" &&
+			!isSleeping(step) &&
+			!isQueued(step) &&
+			!inflight.has(step.step_number),
 	);
 }

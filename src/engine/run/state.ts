@@ -15,7 +15,7 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export type StepStatus =
 	| "pending"
-	/** Dependencies met; held for approval. */
+	/** Dependencies met; held for approval, or for a bulkhead slot. */
 	| "ready"
 	| "running"
 	| "retry_scheduled"
@@ -42,6 +42,10 @@ export interface StepState {
 	duration_ms: number | null;
 	/** When a scheduled retry falls due, or a durable wait ends. */
 	next_attempt_at: string | null;
+	/** A queued attempt times out unless its report arrives by then. */
+	deadline_at: string | null;
+	/** Why a ready step has not started: the bulkhead it waits on. */
+	waiting_for: string | null;
 	requires_approval: boolean;
 	approval: { status: "requested" | "approved" | "rejected"; expires_at: string } | null;
 	/** Set once the step's effect has been undone, or the attempt to undo it failed. */

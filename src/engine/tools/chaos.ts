@@ -1,44 +1,59 @@
 import { z } from "zod";
-import { defineTool, fail, succeed } from "./types";
+import { DeliveryFault, defineTool, type ExecutionMode, fail, succeed, type Tool } from "./types";
 
 const Behaviour = z
 	.object({
 		latency_ms: z.number().int().min(0).max(60_000).optional(),
 		fail: z.enum(["retryable", "fatal"]).optional(),
+		/** Fails (retryably) with this probability instead of always: noise for benchmarks. */
+		fail_probability: z.number().min(0).max(1).optional(),
 		hang: z.boolean().optional(),
+		/** Queued only: the consumer drops its report, or crashes so the message is redelivered. */
+		fault: z.enum(["drop_report", "crash_consumer"]).optional(),
 	})
 	.strict();
 
 /**
  * Fault injection for development and tests, never registered in production. Each attempt of a
  * step follows the behaviour at its index (the last one repeats), so a test can script "time out,
- * then fail, then succeed" deterministically.
+ * then fail, then succeed" deterministically. `chaos` runs inline, `chaos.queued` on the queue.
  */
-export const chaosTool = defineTool({
-	name: "chaos",
-	description: "Development only: scripted latency, failures and hangs, one behaviour per attempt.",
-	input: z
-		.object({
-			behaviours: z.array(Behaviour).max(20).default([]),
-			output: z.json().optional(),
-		})
-		.strict(),
-	mutates: false,
-	async execute({ behaviours, output }, ctx) {
-		const behaviour = behaviours[Math.min(ctx.attempt, behaviours.length) - 1] ?? {};
-		if (behaviour.hang) await abortion(ctx.signal);
-		if (behaviour.latency_ms) await sleep(behaviour.latency_ms, ctx.signal);
-		if (behaviour.fail) {
-			const retryable = behaviour.fail === "retryable";
-			return fail(
-				"chaos",
-				`Injected ${behaviour.fail} failure on attempt ${ctx.attempt}`,
-				retryable,
-			);
-		}
-		return succeed(output ?? { attempt: ctx.attempt });
-	},
-});
+function chaosTool(name: string, execution: ExecutionMode): Tool {
+	return defineTool({
+		name,
+		description: `Development only (${execution}): scripted latency, failures, hangs and delivery faults, one behaviour per attempt.`,
+		input: z
+			.object({
+				behaviours: z.array(Behaviour).max(20).default([]),
+				output: z.json().optional(),
+			})
+			.strict(),
+		mutates: false,
+		execution,
+		async execute({ behaviours, output }, ctx) {
+			const behaviour = behaviours[Math.min(ctx.attempt, behaviours.length) - 1] ?? {};
+			if (behaviour.hang) await abortion(ctx.signal);
+			if (behaviour.latency_ms) await sleep(behaviour.latency_ms, ctx.signal);
+			if (behaviour.fault) throw new DeliveryFault(behaviour.fault);
+			const unlucky =
+				behaviour.fail_probability !== undefined && Math.random() < behaviour.fail_probability;
+			if (behaviour.fail || unlucky) {
+				const kind = behaviour.fail ?? "retryable";
+				return fail(
+					"chaos",
+					`Injected ${kind} failure on attempt ${ctx.attempt}`,
+					kind === "retryable",
+				);
+			}
+			return succeed(output ?? { attempt: ctx.attempt });
+		},
+	});
+}
+
+export const chaosTools: readonly Tool[] = [
+	chaosTool("chaos", "inline"),
+	chaosTool("chaos.queued", "queued"),
+];
 
 function abortion(signal: AbortSignal): Promise<never> {
 	return new Promise((_, reject) => {

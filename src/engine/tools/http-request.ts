@@ -64,6 +64,8 @@ export const httpRequestTool = defineTool({
 		})
 		.strict(),
 	mutates: true,
+	// External latency must not hold the run's object: the queue consumer makes the request.
+	execution: "queued",
 	preview: ({ method, url }) => `${method} ${url}`,
 	async execute({ method, url, headers, body }, ctx) {
 		const target = new URL(url);

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { calculatorTool } from "./calculator";
-import { chaosTool } from "./chaos";
+import { chaosTools } from "./chaos";
 import { httpRequestTool } from "./http-request";
 import { todoTools } from "./todo";
-import type { Tool } from "./types";
+import type { ExecutionMode, Tool } from "./types";
 import { waitTool } from "./wait";
 
 export interface ToolDescription {
@@ -12,6 +12,7 @@ export interface ToolDescription {
 	mutates: boolean;
 	requires_approval: boolean;
 	compensable: boolean;
+	execution: ExecutionMode;
 	input_schema: Record<string, unknown>;
 }
 
@@ -43,6 +44,7 @@ export class ToolRegistry {
 			mutates: tool.mutates,
 			requires_approval: tool.requiresApproval ?? false,
 			compensable: tool.compensate !== undefined,
+			execution: tool.execution ?? "inline",
 			input_schema: z.toJSONSchema(tool.input, { io: "input" }) as Record<string, unknown>,
 		}));
 		return this.described;
@@ -65,7 +67,7 @@ const developmentRegistry = new ToolRegistry([
 	...todoTools,
 	waitTool,
 	httpRequestTool,
-	chaosTool,
+	...chaosTools,
 ]);
 
 /** Returns the shared registry for an environment; both are built once per isolate. */

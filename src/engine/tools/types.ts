@@ -26,7 +26,15 @@ export interface ToolFailure {
 	message: string;
 	/** A transient fault is retried; a deterministic one (division by zero) fails at once. */
 	retryable: boolean;
+	/** The earliest sensible next attempt, in ms from now (a circuit breaker's cool-down). */
+	retry_after_ms?: number;
 }
+
+/**
+ * Where a tool runs: `inline` inside the run's alarm, or `queued` by the Worker's queue consumer,
+ * which leaves the run's object free while slow or external work is under way.
+ */
+export type ExecutionMode = "inline" | "queued";
 
 export type ToolResult = { success: true; output: Json } | { success: false; error: ToolFailure };
 
@@ -36,6 +44,8 @@ export interface Tool<S extends z.ZodType = z.ZodType> {
 	input: S;
 	/** True when executing the tool changes state outside the run. */
 	mutates: boolean;
+	/** Inline unless said otherwise. */
+	execution?: ExecutionMode;
 	/** Destructive: every step using it waits for a person's approval, whatever the plan says. */
 	requiresApproval?: boolean;
 	retry?: Partial<RetryPolicy>;
@@ -60,6 +70,17 @@ export class ToolError extends Error {
 		readonly retryable = false,
 	) {
 		super(message);
+	}
+}
+
+/**
+ * Thrown by a tool to fault the delivery that carries it rather than the step: a queue consumer
+ * then acks without reporting (`drop_report`, so the run's deadline must catch it) or retries
+ * the message (`crash_consumer`, until it is dead-lettered). Only the chaos tool throws it.
+ */
+export class DeliveryFault extends Error {
+	constructor(readonly kind: "drop_report" | "crash_consumer") {
+		super(`Injected delivery fault: ${kind}`);
 	}
 }
 

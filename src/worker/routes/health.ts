@@ -1,5 +1,7 @@
 import { Hono } from "hono";
 import packageJson from "../../../package.json";
+import { registryFor } from "../../config";
+import { breakerReports } from "../../durable/tool-breakers";
 import type { AppEnv } from "../app-env";
 import { methodNotAllowed } from "../errors";
 
@@ -16,8 +18,18 @@ export const health = new Hono<AppEnv>()
 			d1 = { status: "error", latency_ms: Date.now() - started, error: "D1 did not answer" };
 		}
 		const status = d1.status === "ok" ? "ok" : "degraded";
+		// An open breaker is a tool's outage, not the runtime's: it is shown, not made a 503.
+		const reports = await breakerReports(c.env, registryFor(c.env).names());
+		const breakers = Object.fromEntries(
+			Object.entries(reports).map(([tool, report]) => [tool, report.status]),
+		);
 		return c.json(
-			{ status, version: packageJson.version, environment: c.env.ENVIRONMENT, checks: { d1 } },
+			{
+				status,
+				version: packageJson.version,
+				environment: c.env.ENVIRONMENT,
+				checks: { d1, breakers },
+			},
 			status === "ok" ? 200 : 503,
 		);
 	})

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { registryFor } from "../../config";
+import { breakerReports } from "../../durable/tool-breakers";
 import { toolContextFor } from "../../durable/tool-context";
 import { AppError } from "../../engine/errors";
 import { executeStep } from "../../engine/run/execute-step";
@@ -15,7 +16,12 @@ import { validate } from "../validate";
  * mutating one only says what it would do.
  */
 export const tools = new Hono<AppEnv>()
-	.get("/", (c) => c.json({ tools: registryFor(c.env).describe() }))
+	.get("/", async (c) => {
+		const registry = registryFor(c.env);
+		const breakers = await breakerReports(c.env, registry.names());
+		const tools = registry.describe().map((tool) => ({ ...tool, breaker: breakers[tool.name] }));
+		return c.json({ tools });
+	})
 	.post(
 		"/:name/test",
 		validate("json", z.object({ input: z.record(z.string(), z.json()) }).strict()),

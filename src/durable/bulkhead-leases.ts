@@ -1,0 +1,53 @@
+import { bulkheadLimitsFor } from "../config";
+
+/**
+ * The bulkhead slots of queued steps: one in the tenant's Bulkhead and one in the tool's, taken
+ * together or not at all. Inline steps take none: they run inside their own run's object, which
+ * is isolated per run already; queued steps share the consumers and whatever the tool reaches.
+ */
+export class BulkheadLeases {
+	constructor(private readonly env: Env) {}
+
+	/** Takes both slots for `leaseId`; null when granted, else which bulkhead is full. */
+	async acquire(
+		tenant: string,
+		tool: string,
+		leaseId: string,
+		ttlMs: number,
+	): Promise<string | null> {
+		const granted: string[] = [];
+		for (const [scope, limit] of this.scopes(tenant, tool)) {
+			const { granted: ok } = await this.stub(scope).acquire(leaseId, limit, ttlMs);
+			if (!ok) {
+				await Promise.all(granted.map((taken) => this.stub(taken).release(leaseId)));
+				return `bulkhead ${scope} is full (${limit} running)`;
+			}
+			granted.push(scope);
+		}
+		return null;
+	}
+
+	async release(tenant: string, tool: string, leaseId: string): Promise<void> {
+		await Promise.all(
+			this.scopes(tenant, tool).map(([scope]) => this.stub(scope).release(leaseId)),
+		);
+	}
+
+	private scopes(tenant: string, tool: string): Array<[string, number]> {
+		const limits = bulkheadLimitsFor(this.env, tool);
+		const scopes: Array<[string, number]> = [
+			[`tenant:${tenant}`, limits.tenant],
+			[`tool:${tool}`, limits.tool],
+		];
+		return scopes.filter(([, limit]) => limit > 0);
+	}
+
+	private stub(scope: string) {
+		return this.env.LEASES.get(this.env.LEASES.idFromName(scope));
+	}
+}
+
+/** One lease per attempt, named so it can be released after a restart too. */
+export function leaseIdFor(runId: string, step: number, attempt: number): string {
+	return `${runId}:${step}:${attempt}`;
+}

@@ -1,0 +1,92 @@
+/**
+ * The tool queue's consumer. Each message is one attempt of a queued step; the batch's messages
+ * run concurrently and each is acked or retried on its own, so one failing message never fails
+ * its batch. The tool runs only if the run's object says the attempt is still current, and its
+ * result goes back to that object, which accepts the first report of the current attempt only.
+ */
+import { loggerFor, queueRetryDelayS, registryFor } from "../../config";
+import { runClient } from "../../durable/run-client";
+import { toolContextFor } from "../../durable/tool-context";
+import { executeStep } from "../../engine/run/execute-step";
+import { type ToolWork, ToolWorkSchema } from "../../engine/run/tool-work";
+import { DeliveryFault, fail } from "../../engine/tools/types";
+
+export async function consumeToolWork(batch: MessageBatch, env: Env): Promise<void> {
+	await Promise.all(batch.messages.map((message) => deliver(message, env)));
+}
+
+async function deliver(message: Message, env: Env): Promise<void> {
+	const work = parseWork(message, env);
+	if (!work) return;
+	const run = runClient(env, env.RUNS.idFromString(work.run_id));
+	try {
+		if (!(await run.beginDelivery(work.tenant, work.step_number, work.attempt))) {
+			message.ack();
+			return;
+		}
+		const tool = registryFor(env).get(work.tool);
+		const ctx = {
+			...toolContextFor(env, work, work.step_number, work.attempt, new AbortController().signal),
+			idempotencyKey: work.idempotency_key,
+		};
+		const result = tool
+			? await executeStep(tool, work.input, ctx, work.timeout_ms)
+			: fail("unknown_tool", `Tool '${work.tool}' is not registered here`);
+		await run.reportDelivery(work.tenant, work.step_number, work.attempt, result);
+		message.ack();
+	} catch (error) {
+		if (error instanceof DeliveryFault && error.kind === "drop_report") {
+			message.ack();
+			return;
+		}
+		const reason = error instanceof Error ? error.message : String(error);
+		loggerFor(env, { run_id: work.run_id, step: work.step_number }).warn("tool delivery failed", {
+			delivery: message.attempts,
+			error: reason,
+		});
+		// Best effort: when the run's object is what failed, this fails too, and that is fine.
+		await run
+			.noteDeliveryFailure(work.tenant, work.step_number, work.attempt, message.attempts, reason)
+			.catch(() => {});
+		message.retry({ delaySeconds: queueRetryDelayS(env, message.attempts) });
+	}
+}
+
+/**
+ * The dead-letter queue's consumer: the main queue gave up on these attempts, so their steps
+ * fail with `dead_lettered` (unless a later attempt has already moved on).
+ */
+export async function consumeDeadLetters(batch: MessageBatch, env: Env): Promise<void> {
+	await Promise.all(
+		batch.messages.map(async (message) => {
+			const work = parseWork(message, env);
+			if (!work) return;
+			try {
+				await runClient(env, env.RUNS.idFromString(work.run_id)).deadLettered(
+					work.tenant,
+					work.step_number,
+					work.attempt,
+				);
+				message.ack();
+			} catch {
+				message.retry({ delaySeconds: queueRetryDelayS(env, message.attempts) });
+			}
+		}),
+	);
+}
+
+/** A message that is not tool work can never succeed: it is logged and acked, not retried. */
+function parseWork(message: Message, env: Env): ToolWork | undefined {
+	const parsed = ToolWorkSchema.safeParse(message.body);
+	if (parsed.success) {
+		try {
+			env.RUNS.idFromString(parsed.data.run_id);
+			return parsed.data;
+		} catch {
+			// An id this namespace never issued: fall through to the drop below.
+		}
+	}
+	loggerFor(env).error("malformed tool work message dropped", { message_id: message.id });
+	message.ack();
+	return undefined;
+}

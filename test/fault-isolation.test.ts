@@ -1,0 +1,140 @@
+import { env } from "cloudflare:test";
+import { describe, expect, inject, it } from "vitest";
+import type { RunEvent } from "../src/engine/run/events";
+import { step } from "./fixtures/plans";
+import { api, clientFor, eventsOf, followEvents, settle, startPlan } from "./fixtures/runs";
+
+// Test settings (vitest.config.ts): http.request's breaker opens after 3 transient failures in a
+// minute, cools down for 1 s and closes after 2 successes; bulkheads allow 10 queued steps per
+// tool and 50 per tenant at once.
+const stub = new URL(inject("llmStubUrl"));
+
+async function fetchOnce(status: number, policy: Record<string, number> = {}) {
+	const url = `http://${stub.host}/__status/${status}`;
+	const runId = await startPlan(
+		{ goal: "fetch", steps: [step(1, "http.request", { method: "GET", url })] },
+		{ policy: { max_attempts: 1, ...policy } },
+	);
+	return { runId, run: await settle(runId) };
+}
+
+async function breakerOf(tool: string) {
+	const body = (await (await api("/tools")).json()) as {
+		tools: Array<{ name: string; breaker: { status: string; counters: Record<string, number> } }>;
+	};
+	return body.tools.find((candidate) => candidate.name === tool)?.breaker;
+}
+
+describe("per-tool circuit breakers", () => {
+	it("open after N failures, fail fast, half-open after the cool-down and close after M successes", async () => {
+		for (let i = 0; i < 3; i += 1) {
+			const { run } = await fetchOnce(503);
+			expect(run.execution_log[0]?.error?.code).toBe("http_status");
+		}
+		expect(await breakerOf("http.request")).toMatchObject({
+			status: "open",
+			counters: { failures: 3, opened: 1 },
+		});
+		const health = (await (await api("/health")).json()) as {
+			checks: { breakers: Record<string, string> };
+		};
+		expect(health.checks.breakers).toMatchObject({ "http.request": "open", calculator: "closed" });
+
+		// Open: the step fails at once, without reaching the host.
+		const { run: rejected } = await fetchOnce(200);
+		expect(rejected.execution_log[0]?.error).toMatchObject({ code: "circuit_open" });
+		expect(rejected.execution_log[0]?.duration_ms).toBeLessThan(100);
+
+		// With retries left, the next attempt waits for the cool-down, then is the half-open trial.
+		const { runId, run: trial } = await fetchOnce(200, { max_attempts: 2 });
+		expect(trial.status).toBe("completed");
+		const retry = (await eventsOf(runId)).find(
+			(event) => event.data.type === "step_retry_scheduled",
+		);
+		expect(retry?.data).toMatchObject({ error: { code: "circuit_open" } });
+		expect(await breakerOf("http.request")).toMatchObject({ status: "half_open" });
+
+		const { run: second } = await fetchOnce(200);
+		expect(second.status).toBe("completed");
+		expect(await breakerOf("http.request")).toMatchObject({ status: "closed" });
+	});
+
+	it("leave deterministic failures out: a refused host does not count against the tool", async () => {
+		const runId = await startPlan(
+			{ goal: "refused", steps: [step(1, "http.request", { url: "http://127.0.0.1:1/" })] },
+			{ policy: { max_attempts: 1 } },
+		);
+		const run = await settle(runId);
+		expect(run.execution_log[0]?.error?.code).toBe("host_not_allowed");
+		expect((await breakerOf("http.request"))?.status).toBe("closed");
+	});
+});
+
+describe("bulkheads", () => {
+	const eventIndex = (events: RunEvent[], test: (event: RunEvent) => boolean) =>
+		events.findIndex(test);
+
+	it("hold the 11th queued step of a tool, ready, until one of the 10 running frees a slot", async () => {
+		const steps = Array.from({ length: 11 }, (_, index) =>
+			step(index + 1, "chaos.queued", { behaviours: [{ latency_ms: 600 }] }),
+		);
+		const runId = await startPlan({ goal: "eleven", steps });
+		const events = await followEvents(runId, (event) => event.data.type === "step_waiting");
+		const waiting = events.at(-1);
+		expect(waiting?.data).toMatchObject({
+			type: "step_waiting",
+			reason: "bulkhead tool:chaos.queued is full (10 running)",
+		});
+		const held = waiting?.data.type === "step_waiting" ? waiting.data.step : 0;
+		const view = await clientFor(runId).view("default");
+		expect(view?.execution_log.find((candidate) => candidate.step_number === held)).toMatchObject({
+			status: "ready",
+			attempts: 0,
+		});
+		expect(view?.execution_log.filter((candidate) => candidate.status === "running")).toHaveLength(
+			10,
+		);
+
+		const run = await settle(runId);
+		expect(run.status).toBe("completed");
+		expect(run.execution_log.every((candidate) => candidate.attempts === 1)).toBe(true);
+		const log = await eventsOf(runId);
+		const heldStart = eventIndex(
+			log,
+			(event) => event.data.type === "step_started" && event.data.step === held,
+		);
+		const firstDone = eventIndex(log, (event) => event.data.type === "step_succeeded");
+		expect(heldStart).toBeGreaterThan(firstDone);
+	});
+
+	it("give a cancelled run's slots back at once", async () => {
+		const hanging = Array.from({ length: 10 }, (_, index) =>
+			step(index + 1, "chaos.queued", { behaviours: [{ hang: true }] }),
+		);
+		// The hung deliveries time out in the consumer after 300 ms, long after the cancel; their
+		// slots' leases would last seconds more, so only the cancel can have freed them.
+		const cancelled = await startPlan(
+			{ goal: "hog", steps: hanging },
+			{ cancel_grace_ms: 50, policy: { timeout_ms: 300 } },
+		);
+		await followEvents(
+			cancelled,
+			(event) => event.data.type === "step_queued" && event.data.step === 10,
+		);
+		await clientFor(cancelled).cancel("default", false, "test");
+		expect((await settle(cancelled)).status).toBe("cancelled");
+
+		const next = await startPlan({ goal: "next", steps: [step(1, "chaos.queued", {})] });
+		expect((await settle(next)).status).toBe("completed");
+		expect((await eventsOf(next)).some((event) => event.data.type === "step_waiting")).toBe(false);
+	});
+
+	it("let a lease that is never released expire, so a crashed holder frees its slot", async () => {
+		const bulkhead = env.LEASES.get(env.LEASES.idFromName("tool:expiry-test"));
+		expect(await bulkhead.acquire("crashed", 1, 100)).toEqual({ granted: true, held: 1 });
+		expect(await bulkhead.acquire("waiting", 1, 100)).toEqual({ granted: false, held: 1 });
+		expect(await bulkhead.acquire("crashed", 1, 100)).toEqual({ granted: true, held: 1 });
+		await new Promise((resolve) => setTimeout(resolve, 150));
+		expect(await bulkhead.acquire("waiting", 1, 100)).toEqual({ granted: true, held: 1 });
+	});
+});

@@ -1,0 +1,192 @@
+import {
+	abortAllDurableObjects,
+	createExecutionContext,
+	createMessageBatch,
+	env,
+	getQueueResult,
+	runDurableObjectAlarm,
+} from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { RunEvent } from "../src/engine/run/events";
+import type { ToolWork } from "../src/engine/run/tool-work";
+import worker from "../src/worker/index";
+import { step } from "./fixtures/plans";
+import { clientFor, eventsOf, followEvents, settle, startPlan, stubFor } from "./fixtures/runs";
+
+// Every test here goes through the real local queue and its consumer (src/worker/queue), which
+// wrangler.toml wires to this Worker: the run's object sends, the consumer runs the tool and
+// reports back over RPC. Test settings: a queued attempt times out 1 s after its timeout, and a
+// failed delivery comes back at once (vitest.config.ts).
+
+function typesOf(events: RunEvent[]) {
+	return events.map((event) => event.data.type);
+}
+
+/** The message a run's object sent for `step`'s `attempt`, rebuilt from the run's log. */
+async function workOf(runId: string, stepNumber: number, attempt: number): Promise<ToolWork> {
+	const started = (await eventsOf(runId)).find(
+		(event) =>
+			event.data.type === "step_started" &&
+			event.data.step === stepNumber &&
+			event.data.attempt === attempt,
+	);
+	if (started?.data.type !== "step_started") throw new Error("step never started");
+	return {
+		run_id: runId,
+		tenant: "default",
+		step_number: stepNumber,
+		attempt,
+		idempotency_key: `${runId}:${stepNumber}`,
+		tool: "chaos.queued",
+		input: started.data.input,
+		timeout_ms: 10_000,
+	};
+}
+
+describe("queued tools", () => {
+	it("send a queued step through the queue and back: queued, then succeeded", async () => {
+		const runId = await startPlan({
+			goal: "round trip",
+			steps: [
+				step(1, "chaos.queued", { output: { via: "queue" } }),
+				step(2, "calculator", { expression: "1 + 1" }, [1]),
+			],
+		});
+		const run = await settle(runId);
+		expect(run.status).toBe("completed");
+		expect(run.execution_log[0]).toMatchObject({
+			status: "succeeded",
+			attempts: 1,
+			output: { via: "queue" },
+			deadline_at: null,
+		});
+		const types = typesOf(await eventsOf(runId));
+		expect(types.indexOf("step_queued")).toBeGreaterThan(types.indexOf("step_started"));
+		expect(types.indexOf("step_succeeded")).toBeGreaterThan(types.indexOf("step_queued"));
+	});
+
+	it("ignores a duplicate delivery and records it, leaving the step as it was", async () => {
+		const runId = await startPlan({
+			goal: "duplicate",
+			steps: [
+				step(1, "chaos.queued", { output: "first" }),
+				// Keeps the run live while the duplicate arrives.
+				step(2, "chaos", { behaviours: [{ latency_ms: 1_500 }] }, [1]),
+			],
+		});
+		await followEvents(runId, (event) => event.data.type === "step_succeeded");
+		const before = (await clientFor(runId).view("default"))?.execution_log[0];
+		const lastSeq = (await eventsOf(runId)).at(-1)?.seq ?? 0;
+		await env.TOOL_QUEUE.send(await workOf(runId, 1, 1), { contentType: "json" });
+		const seen = await followEvents(runId);
+		const ignored = seen.find(
+			(event) => event.seq > lastSeq && event.data.type === "step_delivery_ignored",
+		);
+		expect(ignored?.data).toEqual({
+			type: "step_delivery_ignored",
+			step: 1,
+			attempt: 1,
+			reason: "duplicate",
+			source: "consumer",
+		});
+		const run = await settle(runId);
+		expect(run.status).toBe("completed");
+		expect(run.execution_log[0]).toEqual(before);
+	});
+
+	it("times out an attempt whose report never comes, and retries it", async () => {
+		const runId = await startPlan(
+			{
+				goal: "lost report",
+				steps: [step(1, "chaos.queued", { behaviours: [{ fault: "drop_report" }, {}] })],
+			},
+			{ policy: { timeout_ms: 200, base_delay_ms: 0 } },
+		);
+		const run = await settle(runId);
+		expect(run.status).toBe("completed");
+		expect(run.execution_log[0]).toMatchObject({ attempts: 2, output: { attempt: 2 } });
+		const retry = (await eventsOf(runId)).find(
+			(event) => event.data.type === "step_retry_scheduled",
+		);
+		expect(retry?.data).toMatchObject({
+			step: 1,
+			attempt: 1,
+			error: {
+				code: "timeout",
+				message: expect.stringContaining("No report from the queue consumer"),
+			},
+		});
+	});
+
+	it("fails a step whose message is dead-lettered, with the deliveries it took", async () => {
+		const runId = await startPlan({
+			goal: "poison",
+			steps: [step(1, "chaos.queued", { behaviours: [{ fault: "crash_consumer" }] })],
+		});
+		const run = await settle(runId);
+		expect(run.status).toBe("failed");
+		expect(run.execution_log[0]).toMatchObject({
+			status: "failed",
+			attempts: 1,
+			error: {
+				code: "dead_lettered",
+				// max_retries = 3 in wrangler.toml: four deliveries, then the dead-letter queue.
+				message: expect.stringMatching(/gave up on attempt 1 of step 1 after 4 failed deliveries/),
+			},
+		});
+		const failures = (await eventsOf(runId)).filter(
+			(event) => event.data.type === "step_delivery_failed",
+		);
+		expect(
+			failures.map((event) => event.data.type === "step_delivery_failed" && event.data.delivery),
+		).toEqual([1, 2, 3, 4]);
+	});
+
+	it("handles a batch's messages on their own: one failing is retried alone, the rest are acked", async () => {
+		const slow = { latency_ms: 1_500 };
+		const crashing = await startPlan({
+			goal: "crash",
+			steps: [step(1, "chaos.queued", { behaviours: [{ ...slow, fault: "crash_consumer" }] })],
+		});
+		const fine = await startPlan({
+			goal: "fine",
+			steps: [step(1, "chaos.queued", { behaviours: [slow] })],
+		});
+		await followEvents(crashing, (event) => event.data.type === "step_queued");
+		await followEvents(fine, (event) => event.data.type === "step_queued");
+		const batch = createMessageBatch("tool-work", [
+			{ id: "crash", timestamp: new Date(), attempts: 1, body: await workOf(crashing, 1, 1) },
+			{ id: "fine", timestamp: new Date(), attempts: 1, body: await workOf(fine, 1, 1) },
+			{ id: "junk", timestamp: new Date(), attempts: 1, body: { not: "tool work" } },
+		]);
+		const ctx = createExecutionContext();
+		await worker.queue(batch, env);
+		const result = await getQueueResult(batch, ctx);
+		expect(result.outcome).toBe("ok");
+		expect(result.retryBatch.retry).toBe(false);
+		expect(result.retryMessages.map((message: { msgId: string }) => message.msgId)).toEqual([
+			"crash",
+		]);
+		expect([...result.explicitAcks].sort()).toEqual(["fine", "junk"]);
+		expect((await settle(fine)).status).toBe("completed");
+	});
+});
+
+describe("queued tools across a restart", () => {
+	it("keep a queued attempt through an object restart and accept its report after it", async () => {
+		const runId = await startPlan({
+			goal: "restart",
+			steps: [step(1, "chaos.queued", { behaviours: [{ latency_ms: 500 }], output: "survived" })],
+		});
+		await followEvents(runId, (event) => event.data.type === "step_queued");
+		await abortAllDurableObjects();
+		await runDurableObjectAlarm(stubFor(runId));
+		const run = await settle(runId);
+		expect(run.execution_log[0]).toMatchObject({
+			status: "succeeded",
+			attempts: 1,
+			output: "survived",
+		});
+		expect(typesOf(await eventsOf(runId))).not.toContain("step_retry_scheduled");
+	});
+});
