@@ -34,9 +34,15 @@ function run(command) {
 	if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-// Planner settings from the shell reach the Worker as vars, so
+// Planner settings and the http.request allowlist from the shell reach the Worker as vars, so
 // `OPENAI_BASE_URL=http://127.0.0.1:8788/v1 npm start` plans through that endpoint.
-const FORWARDED = ["OPENAI_BASE_URL", "OPENAI_MODEL", "OPENAI_TIMEOUT_MS", "DEFAULT_PLANNER"];
+const FORWARDED = [
+	"OPENAI_BASE_URL",
+	"OPENAI_MODEL",
+	"OPENAI_TIMEOUT_MS",
+	"DEFAULT_PLANNER",
+	"HTTP_ALLOWLIST",
+];
 const vars = FORWARDED.filter((name) => process.env[name]).flatMap((name) => [
 	"--var",
 	`${name}:${process.env[name]}`,

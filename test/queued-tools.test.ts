@@ -190,3 +190,22 @@ describe("queued tools across a restart", () => {
 		expect(typesOf(await eventsOf(runId))).not.toContain("step_retry_scheduled");
 	});
 });
+
+describe("queued tool inputs", () => {
+	it("fail a step whose resolved input will not fit in a queue message, without retrying", async () => {
+		const big = "x".repeat(60_000);
+		const runId = await startPlan({
+			goal: "too big",
+			steps: [
+				step(1, "chaos", { output: `${big}${big}${big}` }),
+				step(2, "chaos.queued", { output: { $ref: "steps.1.output" } }, [1]),
+			],
+		});
+		const run = await settle(runId);
+		expect(run.execution_log[1]).toMatchObject({
+			status: "failed",
+			attempts: 1,
+			error: { code: "input_too_large" },
+		});
+	});
+});

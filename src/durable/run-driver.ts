@@ -32,6 +32,8 @@ const WATCHDOG_MARGIN_MS = 5_000;
 const START_ROW_DELAY_MS = 1_000;
 /** Deadlines sooner than this are waited for in the alarm; later ones get an alarm of their own. */
 const IN_PROCESS_WAIT_MS = 1_000;
+/** Cloudflare Queues takes messages up to 128 KB; this leaves room for its own envelope. */
+const MAX_QUEUED_MESSAGE_BYTES = 120 * 1024;
 /** How often a step held by a full bulkhead asks for a slot again. */
 const BULKHEAD_POLL_MS = 250;
 /** A queued attempt's bulkhead slots outlive its deadline by this much, then free themselves. */
@@ -247,6 +249,12 @@ export class RunDriver {
 			input,
 			timeout_ms: this.policyFor(tool.name).timeout_ms,
 		};
+		const bytes = new TextEncoder().encode(JSON.stringify(work)).byteLength;
+		if (bytes > MAX_QUEUED_MESSAGE_BYTES) {
+			const message = `The step's input is ${bytes} bytes; a queued step takes at most ${MAX_QUEUED_MESSAGE_BYTES}`;
+			await this.complete(stepNumber, attempt, fail("input_too_large", message));
+			return;
+		}
 		try {
 			await this.host.env.TOOL_QUEUE.send(work, { contentType: "json" });
 		} catch (error) {
