@@ -364,6 +364,82 @@ async function llmOutage() {
 	};
 }
 
+/** Posts a client-written plan; returns the run id. */
+async function postPlan(steps, policy) {
+	const res = await fetch(`${BASE}/runs`, {
+		method: "POST",
+		headers: { "content-type": "application/json" },
+		body: JSON.stringify({ plan: { goal: "bench", steps }, ...(policy ? { policy } : {}) }),
+	});
+	return (await res.json()).run_id;
+}
+
+/**
+ * The cost of the queue: `count` one-step runs of `chaos` (inline) and of `chaos.queued`, 20 at a
+ * time, each timed from creation to completion.
+ */
+async function queuedVersusInline(count) {
+	const measure = async (tool) => {
+		const ids = [];
+		for (let index = 0; index < count; index += 20) {
+			const batch = Math.min(20, count - index);
+			ids.push(
+				...(await Promise.all(
+					Array.from({ length: batch }, () =>
+						postPlan([{ step_number: 1, tool, input: { output: index } }]),
+					),
+				)),
+			);
+		}
+		const runs = await waitAll(
+			ids,
+			(id) => getJson(`/runs/${id}`),
+			(run) => ["completed", "failed"].includes(run.status),
+		);
+		const took = runs
+			.map((run) => Date.parse(run.completed_at) - Date.parse(run.created_at))
+			.sort((a, b) => a - b);
+		return {
+			runs: runs.length,
+			failed: runs.filter((run) => run.status !== "completed").length,
+			p50_ms: percentile(took, 0.5),
+			p99_ms: percentile(took, 0.99),
+		};
+	};
+	return { inline: await measure("chaos"), queued: await measure("chaos.queued") };
+}
+
+/**
+ * 30 runs in a row of a tool that hangs until its 1 s timeout, one attempt each: the tool's
+ * breaker (5 failures) should let 5 pay the timeout and fail the rest at once.
+ */
+async function toolOutage() {
+	const samples = [];
+	for (let index = 0; index < 30; index += 1) {
+		const id = await postPlan(
+			[{ step_number: 1, tool: "chaos", input: { behaviours: [{ hang: true }] } }],
+			{ max_attempts: 1, timeout_ms: 1_000 },
+		);
+		const [run] = await waitAll(
+			[id],
+			(runId) => getJson(`/runs/${runId}`),
+			(r) => r.status === "failed",
+		);
+		const step = run.execution_log[0];
+		samples.push({ code: step.error?.code, ms: step.duration_ms });
+	}
+	const fast = samples
+		.filter((sample) => sample.code === "circuit_open")
+		.map((sample) => sample.ms)
+		.sort((a, b) => a - b);
+	return {
+		runs: samples.length,
+		paid_timeout: samples.filter((sample) => sample.code === "timeout").length,
+		circuit_open: fast.length,
+		circuit_open_p50_ms: percentile(fast, 0.5),
+	};
+}
+
 function percentile(sorted, p) {
 	if (sorted.length === 0) return null;
 	return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
@@ -404,6 +480,8 @@ function markdown(report) {
 		"",
 		`DAG: 8 parallel waits of 100 ms in ${report.dag.parallel_ms} ms, chained in ${report.dag.chained_ms} ms: ${report.dag.speedup}×.`,
 		`LLM outage: ${report.llm_outage.runs} runs in a row against a model that never answers within the 1 s timeout: ${report.llm_outage.paid_timeout} paid the timeout (${report.llm_outage.timeout_ms.join(", ")} ms), ${report.llm_outage.circuit_open} fell back at once (circuit open, p50 ${report.llm_outage.circuit_open_p50_ms} ms).`,
+		`Queued versus inline (200 one-step runs each, 20 at a time, creation to completion): inline p50 ${report.queued_versus_inline.inline.p50_ms} ms, p99 ${report.queued_versus_inline.inline.p99_ms} ms; queued p50 ${report.queued_versus_inline.queued.p50_ms} ms, p99 ${report.queued_versus_inline.queued.p99_ms} ms; failed ${report.queued_versus_inline.inline.failed + report.queued_versus_inline.queued.failed}.`,
+		`Tool outage: ${report.tool_outage.runs} runs in a row of a tool that hangs until its 1 s timeout: ${report.tool_outage.paid_timeout} paid the timeout, ${report.tool_outage.circuit_open} failed at once (circuit open, step p50 ${report.tool_outage.circuit_open_p50_ms} ms).`,
 		`History: one page of 50 runs by status out of ${HISTORY_RUNS} archived: p50 ${report.history.p50_ms} ms, p99 ${report.history.p99_ms} ms, ${report.history.rps} rps (c=10).`,
 		`Memory: workerd peak RSS ${report.memory.after_round_1.peak_mb} MB after round 1, ${report.memory.after_round_2.peak_mb} MB after round 2 (RSS ${report.memory.after_round_1.rss_mb} → ${report.memory.after_round_2.rss_mb} MB); run storage ${report.memory.bytes_per_run} bytes per run.`,
 		"",
@@ -474,6 +552,10 @@ try {
 	const dag = await dagSpeedup();
 	log("LLM outage");
 	const outage = await llmOutage();
+	log("queued versus inline");
+	const queued = await queuedVersusInline(200);
+	log("tool outage");
+	const toolBreaker = await toolOutage();
 
 	const doFloor50 = floors.find((f) => f.name === "floor: DO create + put" && f.connections === 50);
 	const create50 = creation.filter((f) => f.connections === 50);
@@ -526,6 +608,8 @@ try {
 		workflow_peer: peer,
 		dag,
 		llm_outage: outage,
+		queued_versus_inline: queued,
+		tool_outage: toolBreaker,
 		memory: { after_round_1: memory1, after_round_2: memory2, bytes_per_run: bytesPerRun },
 		targets,
 		duration_s: Math.round((Date.now() - began) / 1000),
