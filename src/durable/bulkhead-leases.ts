@@ -8,8 +8,12 @@ import { bulkheadLimitsFor } from "../config";
 export class BulkheadLeases {
 	constructor(private readonly env: Env) {}
 
-	/** Takes both slots for `leaseId`; null when granted, else which bulkhead is full. */
+	/**
+	 * Takes both slots for `leaseId`; null when granted, else which bulkhead is full. A run turned
+	 * away is woken (slotFreed) when that bulkhead next releases a slot.
+	 */
 	async acquire(
+		runId: string,
 		tenant: string,
 		tool: string,
 		leaseId: string,
@@ -17,9 +21,11 @@ export class BulkheadLeases {
 	): Promise<string | null> {
 		const granted: string[] = [];
 		for (const [scope, limit] of this.scopes(tenant, tool)) {
-			const { granted: ok } = await this.stub(scope).acquire(leaseId, limit, ttlMs);
+			const { granted: ok } = await this.stub(scope).acquire(leaseId, limit, ttlMs, runId);
 			if (!ok) {
-				await Promise.all(granted.map((taken) => this.stub(taken).release(leaseId)));
+				// Handing back a slot held for an instant wakes nobody: that would only pass the
+				// same refusal along the queue of waiters.
+				await Promise.all(granted.map((taken) => this.stub(taken).release(leaseId, false)));
 				return `bulkhead ${scope} is full (${limit} running)`;
 			}
 			granted.push(scope);

@@ -34,8 +34,11 @@ const START_ROW_DELAY_MS = 1_000;
 const IN_PROCESS_WAIT_MS = 1_000;
 /** Cloudflare Queues takes messages up to 128 KB; this leaves room for its own envelope. */
 const MAX_QUEUED_MESSAGE_BYTES = 120 * 1024;
-/** How often a step held by a full bulkhead asks for a slot again. */
-const BULKHEAD_POLL_MS = 250;
+/**
+ * How often a step held by a full bulkhead asks again, in case no release wakes it (a slot
+ * that frees by expiring wakes nobody).
+ */
+const BULKHEAD_POLL_MS = 1_000;
 /** A queued attempt's bulkhead slots outlive its deadline by this much, then free themselves. */
 const LEASE_MARGIN_MS = 5_000;
 
@@ -65,6 +68,12 @@ export class RunDriver {
 		this.leases = new BulkheadLeases(host.env);
 	}
 
+	/** A bulkhead freed a slot: held steps ask again now rather than at their next poll. */
+	slotFreed(): boolean {
+		this.heldUntil.clear();
+		return this.wake();
+	}
+
 	/** Wakes a drive that is waiting, so a control call takes effect at once; false if none is. */
 	wake(): boolean {
 		if (!this.nudge) return false;
@@ -90,6 +99,10 @@ export class RunDriver {
 			if (actions.compensate !== null) {
 				await this.compensate(actions.compensate);
 				continue;
+			}
+			// A held step the scheduler no longer offers (skipped, cancelled) must not keep waking us.
+			for (const step of this.heldUntil.keys()) {
+				if (!actions.start.includes(step)) this.heldUntil.delete(step);
 			}
 			const launched = await Promise.all(actions.start.map((step) => this.launch(step)));
 			// Anything appended or started changes what is due next: decide again before waiting.
@@ -178,7 +191,7 @@ export class RunDriver {
 			Date.now() + this.policyFor(tool.name).timeout_ms + queueDeliveryMs(this.host.env);
 		if (queued) {
 			const ttl = deadline - Date.now() + LEASE_MARGIN_MS;
-			const full = await this.leases.acquire(state.tenant, tool.name, leaseId, ttl);
+			const full = await this.leases.acquire(state.run_id, state.tenant, tool.name, leaseId, ttl);
 			if (full !== null) {
 				this.heldUntil.set(stepNumber, Date.now() + BULKHEAD_POLL_MS);
 				if (this.stepState(stepNumber)?.waiting_for === full) return false;

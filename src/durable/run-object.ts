@@ -207,6 +207,12 @@ export class RunObject extends DurableObject<Env> {
 		);
 	}
 
+	/** Called by a Bulkhead that released a slot this run was waiting for. */
+	async slotFreed(): Promise<void> {
+		if (!this.state || isTerminal(this.state)) return;
+		if (!this.driver.slotFreed()) await this.ctx.storage.setAlarm(Date.now());
+	}
+
 	/**
 	 * WebSocket upgrades for live updates. The Worker has checked the run id and the upgrade, and
 	 * names the authenticated tenant in RUN_TENANT_HEADER (it never forwards a client's own).
