@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
+import { BulkheadLeases } from "../src/durable/bulkhead-leases";
 import type { RunEvent } from "../src/engine/run/events";
 import { step } from "./fixtures/plans";
 import { api, clientFor, eventsOf, followEvents, settle, startPlan } from "./fixtures/runs";
@@ -36,9 +37,12 @@ describe("per-tool circuit breakers", () => {
 			counters: { failures: 3, opened: 1 },
 		});
 		const health = (await (await api("/health")).json()) as {
-			checks: { breakers: Record<string, string> };
+			checks: { breakers: Record<string, { status: string }> };
 		};
-		expect(health.checks.breakers).toMatchObject({ "http.request": "open", calculator: "closed" });
+		expect(health.checks.breakers).toMatchObject({
+			"http.request": { status: "open", counters: { failures: 3 } },
+			calculator: { status: "closed" },
+		});
 
 		// Open: the step fails at once, without reaching the host.
 		const { run: rejected } = await fetchOnce(200);
@@ -127,6 +131,28 @@ describe("bulkheads", () => {
 		const next = await startPlan({ goal: "next", steps: [step(1, "chaos.queued", {})] });
 		expect((await settle(next)).status).toBe("completed");
 		expect((await eventsOf(next)).some((event) => event.data.type === "step_waiting")).toBe(false);
+	});
+
+	it("take the tenant's slot and the tool's together, or neither", async () => {
+		const leases = new BulkheadLeases({
+			...env,
+			BULKHEADS: JSON.stringify({ tenant: 2, tool: 0, tools: { "http.request": 1 } }),
+		});
+		const run = env.RUNS.newUniqueId().toString();
+		expect(await leases.acquire(run, "acme", "chaos.queued", "a", 10_000)).toBeNull();
+		expect(await leases.acquire(run, "acme", "chaos.queued", "b", 10_000)).toBeNull();
+		expect(await leases.acquire(run, "acme", "chaos.queued", "c", 10_000)).toBe(
+			"bulkhead tenant:acme is full (2 running)",
+		);
+		await leases.release("acme", "chaos.queued", "a");
+		expect(await leases.acquire(run, "acme", "http.request", "d", 10_000)).toBeNull();
+		await leases.release("acme", "chaos.queued", "b");
+		// The tenant has room, the tool has none: the tenant's slot is handed back at once.
+		expect(await leases.acquire(run, "acme", "http.request", "e", 10_000)).toBe(
+			"bulkhead tool:http.request is full (1 running)",
+		);
+		const tenant = env.LEASES.get(env.LEASES.idFromName("tenant:acme"));
+		expect(await tenant.held()).toBe(1);
 	});
 
 	it("let a lease that is never released expire, so a crashed holder frees its slot", async () => {

@@ -19,10 +19,7 @@ export const health = new Hono<AppEnv>()
 		}
 		const status = d1.status === "ok" ? "ok" : "degraded";
 		// An open breaker is a tool's outage, not the runtime's: it is shown, not made a 503.
-		const reports = await breakerReports(c.env, registryFor(c.env).names());
-		const breakers = Object.fromEntries(
-			Object.entries(reports).map(([tool, report]) => [tool, report.status]),
-		);
+		const breakers = await breakerReports(c.env, registryFor(c.env).names());
 		return c.json(
 			{
 				status,
