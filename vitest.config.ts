@@ -39,6 +39,8 @@ export default defineConfig(async () => {
 				},
 			})),
 		],
+		// The tests use the fault-injection tools, which only development builds contain.
+		define: { __DEV_TOOLS__: "true" },
 		test: {
 			globalSetup: ["./test/setup/llm-stub.ts"],
 			setupFiles: ["./test/setup/apply-migrations.ts"],

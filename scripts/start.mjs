@@ -49,5 +49,9 @@ const vars = FORWARDED.filter((name) => process.env[name]).flatMap((name) => [
 ]);
 
 run(["d1", "migrations", "apply", "DB", "--local", ...sharedFlags(args)]);
-const dev = spawnSync(process.execPath, [wrangler, "dev", ...vars, ...args], { stdio: "inherit" });
+// Development builds include the fault-injection tools (chaos); the production build does not.
+const devTools = ["--define", "__DEV_TOOLS__:true"];
+const dev = spawnSync(process.execPath, [wrangler, "dev", ...devTools, ...vars, ...args], {
+	stdio: "inherit",
+});
 process.exit(dev.status ?? 0);

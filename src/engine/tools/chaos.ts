@@ -1,24 +1,23 @@
 import { z } from "zod";
 import { DeliveryFault, defineTool, type ExecutionMode, fail, succeed, type Tool } from "./types";
 
-const Behaviour = z
-	.object({
-		latency_ms: z.number().int().min(0).max(60_000).optional(),
-		fail: z.enum(["retryable", "fatal"]).optional(),
-		/** Fails (retryably) with this probability instead of always: noise for benchmarks. */
-		fail_probability: z.number().min(0).max(1).optional(),
-		hang: z.boolean().optional(),
-		/** Queued only: the consumer drops its report, or crashes so the message is redelivered. */
-		fault: z.enum(["drop_report", "crash_consumer"]).optional(),
-	})
-	.strict();
-
 /**
  * Fault injection for development and tests, never registered in production. Each attempt of a
  * step follows the behaviour at its index (the last one repeats), so a test can script "time out,
  * then fail, then succeed" deterministically. `chaos` runs inline, `chaos.queued` on the queue.
  */
 function chaosTool(name: string, execution: ExecutionMode): Tool {
+	const Behaviour = z
+		.object({
+			latency_ms: z.number().int().min(0).max(60_000).optional(),
+			fail: z.enum(["retryable", "fatal"]).optional(),
+			/** Fails (retryably) with this probability instead of always: noise for benchmarks. */
+			fail_probability: z.number().min(0).max(1).optional(),
+			hang: z.boolean().optional(),
+			/** Queued only: the consumer drops its report, or crashes so the message is redelivered. */
+			fault: z.enum(["drop_report", "crash_consumer"]).optional(),
+		})
+		.strict();
 	return defineTool({
 		name,
 		description: `Development only (${execution}): scripted latency, failures, hangs and delivery faults, one behaviour per attempt.`,
@@ -50,9 +49,10 @@ function chaosTool(name: string, execution: ExecutionMode): Tool {
 	});
 }
 
+// Pure: when the build leaves them unused (production), the bundler drops this module.
 export const chaosTools: readonly Tool[] = [
-	chaosTool("chaos", "inline"),
-	chaosTool("chaos.queued", "queued"),
+	/* @__PURE__ */ chaosTool("chaos", "inline"),
+	/* @__PURE__ */ chaosTool("chaos.queued", "queued"),
 ];
 
 function abortion(signal: AbortSignal): Promise<never> {

@@ -62,13 +62,11 @@ const productionRegistry = new ToolRegistry([
 	waitTool,
 	httpRequestTool,
 ]);
-const developmentRegistry = new ToolRegistry([
-	calculatorTool,
-	...todoTools,
-	waitTool,
-	httpRequestTool,
-	...chaosTools,
-]);
+// __DEV_TOOLS__ is a build flag (wrangler.toml [define]): false in the production build, so the
+// bundler drops the chaos tools from it entirely; true for `npm start`, tests and benchmarks.
+const developmentRegistry = __DEV_TOOLS__
+	? new ToolRegistry([calculatorTool, ...todoTools, waitTool, httpRequestTool, ...chaosTools])
+	: productionRegistry;
 
 /** Returns the shared registry for an environment; both are built once per isolate. */
 export function toolRegistry({ includeDevTools }: RegistryOptions): ToolRegistry {
