@@ -94,6 +94,29 @@ describe("queued tools", () => {
 		expect(run.execution_log[0]).toEqual(before);
 	});
 
+	it("ignores a late delivery of an earlier attempt and records it", async () => {
+		const runId = await startPlan(
+			{
+				goal: "late",
+				steps: [
+					step(1, "chaos.queued", { behaviours: [{ fail: "retryable" }, {}] }),
+					step(2, "chaos", { behaviours: [{ latency_ms: 1_500 }] }, [1]),
+				],
+			},
+			{ policy: { base_delay_ms: 0 } },
+		);
+		await followEvents(runId, (event) => event.data.type === "step_succeeded");
+		const lastSeq = (await eventsOf(runId)).at(-1)?.seq ?? 0;
+		await env.TOOL_QUEUE.send(await workOf(runId, 1, 1), { contentType: "json" });
+		const seen = await followEvents(runId);
+		const ignored = seen.find(
+			(event) => event.seq > lastSeq && event.data.type === "step_delivery_ignored",
+		);
+		expect(ignored?.data).toMatchObject({ step: 1, attempt: 1, reason: "late" });
+		const run = await settle(runId);
+		expect(run.execution_log[0]).toMatchObject({ status: "succeeded", attempts: 2 });
+	});
+
 	it("times out an attempt whose report never comes, and retries it", async () => {
 		const runId = await startPlan(
 			{
