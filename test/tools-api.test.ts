@@ -48,6 +48,15 @@ describe("tool dry runs", () => {
 		).not.toContain("dry run only");
 	});
 
+	it("reports an injected delivery fault as the dry run's result, not a server error", async () => {
+		const res = await test("chaos.queued", { behaviours: [{ fault: "crash_consumer" }] });
+		expect(res.status).toBe(200);
+		expect(await res.json()).toMatchObject({
+			executed: true,
+			result: { success: false, error: { code: "delivery_fault" } },
+		});
+	});
+
 	it("rejects invalid input with the field, and unknown tools with 404", async () => {
 		const bad = await test("calculator", { expression: 5 });
 		expect(bad.status).toBe(400);

@@ -6,6 +6,7 @@ import { toolContextFor } from "../../durable/tool-context";
 import { AppError } from "../../engine/errors";
 import { executeStep } from "../../engine/run/execute-step";
 import { resolvePolicy } from "../../engine/run/retry-policy";
+import { DeliveryFault, fail } from "../../engine/tools/types";
 import type { AppEnv } from "../app-env";
 import { methodNotAllowed } from "../errors";
 import { validate } from "../validate";
@@ -54,12 +55,12 @@ export const tools = new Hono<AppEnv>()
 			}
 			const dryRun = { run_id: `dry-run:${crypto.randomUUID()}`, tenant: c.var.tenant } as const;
 			const ctx = toolContextFor(c.env, dryRun, 1, 1, new AbortController().signal);
-			const result = await executeStep(
-				tool,
-				input,
-				ctx,
-				resolvePolicy(tool.retry, undefined).timeout_ms,
-			);
+			const timeoutMs = resolvePolicy(tool.retry, undefined).timeout_ms;
+			// A dry run has no delivery to fault: an injected delivery fault is just its result.
+			const result = await executeStep(tool, input, ctx, timeoutMs).catch((error: unknown) => {
+				if (error instanceof DeliveryFault) return fail("delivery_fault", error.message, true);
+				throw error;
+			});
 			return c.json({ tool: name, valid: true, executed: true, result });
 		},
 	)
