@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RETRY_POLICY } from "../src/engine/run/retry-policy";
 import { interruptedSteps, nextActions, settleAttempt } from "../src/engine/run/scheduler";
-import { deliveryVerdict } from "../src/engine/run/tool-work";
+import { deliveryVerdict, MAX_TOOL_WORK_BYTES, toolWorkFor } from "../src/engine/run/tool-work";
 import { planOf, stateAfter, T0, TRAITS } from "./fixtures/run-state";
 
 // The pure side of queued steps and bulkheads: deadlines, waiting steps and delivery verdicts.
@@ -84,6 +84,33 @@ describe("bulkhead waits and breaker retries in the scheduler", () => {
 		expect(event).toMatchObject({
 			type: "step_retry_scheduled",
 			retry_at: new Date(T0 + 5_000).toISOString(),
+		});
+	});
+});
+
+describe("tool work messages", () => {
+	const run = { run_id: "a".repeat(64), tenant: "acme" };
+	const attempt = { step_number: 2, attempt: 3, tool: "http.request", timeout_ms: 500 };
+
+	it("carry everything the consumer needs, keyed for idempotency by run and step", () => {
+		expect(toolWorkFor(run, { ...attempt, input: { url: "https://x.test/" } })).toEqual({
+			work: {
+				run_id: run.run_id,
+				tenant: "acme",
+				step_number: 2,
+				attempt: 3,
+				idempotency_key: `${run.run_id}:2`,
+				tool: "http.request",
+				input: { url: "https://x.test/" },
+				timeout_ms: 500,
+			},
+		});
+	});
+
+	it("refuse an input that would not fit in a queue message", () => {
+		const input = { body: "x".repeat(MAX_TOOL_WORK_BYTES) };
+		expect(toolWorkFor(run, { ...attempt, input })).toMatchObject({
+			failure: { success: false, error: { code: "input_too_large", retryable: false } },
 		});
 	});
 });

@@ -18,13 +18,12 @@ import {
 	settleAttempt,
 } from "../engine/run/scheduler";
 import { isTerminal, type RunState } from "../engine/run/state";
-import type { ToolWork } from "../engine/run/tool-work";
+import { toolWorkFor } from "../engine/run/tool-work";
 import type { ToolRegistry } from "../engine/tools/registry";
 import { fail, type Tool, type ToolContext, type ToolResult } from "../engine/tools/types";
-import { BulkheadLeases, leaseIdFor } from "./bulkhead-leases";
 import { type InflightSteps, raceUntil } from "./inflight-steps";
 import type { RunArchive } from "./run-archive";
-import { ToolBreakers } from "./tool-breakers";
+import { type GatedAttempt, StepGate } from "./step-gate";
 import { toolContextFor } from "./tool-context";
 
 const WATCHDOG_MARGIN_MS = 5_000;
@@ -32,15 +31,13 @@ const WATCHDOG_MARGIN_MS = 5_000;
 const START_ROW_DELAY_MS = 1_000;
 /** Deadlines sooner than this are waited for in the alarm; later ones get an alarm of their own. */
 const IN_PROCESS_WAIT_MS = 1_000;
-/** Cloudflare Queues takes messages up to 128 KB; this leaves room for its own envelope. */
-const MAX_QUEUED_MESSAGE_BYTES = 120 * 1024;
 /**
  * How often a step held by a full bulkhead asks again, in case no release wakes it (a slot
  * that frees by expiring wakes nobody).
  */
 const BULKHEAD_POLL_MS = 1_000;
 /** A queued attempt's bulkhead slots outlive its deadline by this much, then free themselves. */
-const LEASE_MARGIN_MS = 5_000;
+const SLOT_MARGIN_MS = 5_000;
 
 /** What the driver needs from its object. */
 export interface RunHost {
@@ -60,12 +57,10 @@ export class RunDriver {
 	private watchdogAt = 0;
 	/** Steps a full bulkhead turned away, and when to ask again. */
 	private readonly heldUntil = new Map<number, number>();
-	private readonly breakers: ToolBreakers;
-	private readonly leases: BulkheadLeases;
+	private readonly gate: StepGate;
 
 	constructor(private readonly host: RunHost) {
-		this.breakers = new ToolBreakers(host.env);
-		this.leases = new BulkheadLeases(host.env);
+		this.gate = new StepGate(host.env, () => host.logger());
 	}
 
 	/** A bulkhead freed a slot: held steps ask again now rather than at their next poll. */
@@ -170,14 +165,12 @@ export class RunDriver {
 		const attempt = recorded.attempts + 1;
 		const tool = this.host.registry.get(planned.tool);
 		const prepared = prepareInput(planned.input, recordedOutputs(state));
-		const failure = !tool
-			? fail("unknown_tool", `Tool '${planned.tool}' is no longer registered`)
-			: (prepared.failure ?? checkInput(tool, prepared.input));
-		if (failure || !tool) {
-			this.host.append({ type: "step_started", step: stepNumber, attempt, input: prepared.input });
-			this.settle(stepNumber, attempt, failure ?? fail("unknown_tool", planned.tool));
-			return true;
+		if (!tool) {
+			const gone = fail("unknown_tool", `Tool '${planned.tool}' is no longer registered`);
+			return this.failAtStart(stepNumber, attempt, prepared.input, gone);
 		}
+		const failure = prepared.failure ?? checkInput(tool, prepared.input);
+		if (failure) return this.failAtStart(stepNumber, attempt, prepared.input, failure);
 		if (tool.sleepMs) {
 			const sleepMs = tool.sleepMs(tool.input.parse(prepared.input));
 			this.host.append({ type: "step_started", step: stepNumber, attempt, input: prepared.input });
@@ -186,28 +179,23 @@ export class RunDriver {
 			return true;
 		}
 		const queued = tool.execution === "queued";
-		const leaseId = leaseIdFor(state.run_id, stepNumber, attempt);
+		const gated = this.gated(stepNumber, attempt, tool.name, queued);
 		const deadline =
 			Date.now() + this.policyFor(tool.name).timeout_ms + queueDeliveryMs(this.host.env);
-		if (queued) {
-			const ttl = deadline - Date.now() + LEASE_MARGIN_MS;
-			const full = await this.leases.acquire(state.run_id, state.tenant, tool.name, leaseId, ttl);
-			if (full !== null) {
-				this.heldUntil.set(stepNumber, Date.now() + BULKHEAD_POLL_MS);
-				if (this.stepState(stepNumber)?.waiting_for === full) return false;
-				this.host.append({ type: "step_waiting", step: stepNumber, reason: full });
-				return true;
-			}
+		const verdict = await this.gate.enter(gated, deadline - Date.now() + SLOT_MARGIN_MS);
+		if (verdict.kind === "full") {
+			this.heldUntil.set(stepNumber, Date.now() + BULKHEAD_POLL_MS);
+			if (this.stepState(stepNumber)?.waiting_for === verdict.reason) return false;
+			this.host.append({ type: "step_waiting", step: stepNumber, reason: verdict.reason });
+			return true;
 		}
-		const verdict = await this.breakers.admit(tool.name);
 		// A cancel or failure may have landed during the awaits: then the scheduler decides again.
 		if (!this.stillStartable(stepNumber, attempt)) {
-			if (queued) await this.leases.release(state.tenant, tool.name, leaseId);
+			await this.gate.leave(gated, null);
 			return true;
 		}
 		this.host.append({ type: "step_started", step: stepNumber, attempt, input: prepared.input });
-		if (!verdict.allowed) {
-			if (queued) await this.leases.release(state.tenant, tool.name, leaseId);
+		if (verdict.kind === "open") {
 			const retryAfter = Math.max(0, verdict.retryAt - Date.now());
 			const message = `The circuit breaker of '${tool.name}' is open until ${new Date(verdict.retryAt).toISOString()}`;
 			this.settle(stepNumber, attempt, {
@@ -218,6 +206,13 @@ export class RunDriver {
 		}
 		if (queued) await this.enqueue(tool, stepNumber, attempt, prepared.input, deadline);
 		else this.runInline(tool, stepNumber, attempt, prepared.input);
+		return true;
+	}
+
+	/** An attempt whose input is unusable fails without reaching its tool or its tool's gate. */
+	private failAtStart(step: number, attempt: number, input: Json, failure: ToolResult): true {
+		this.host.append({ type: "step_started", step, attempt, input });
+		this.settle(step, attempt, failure);
 		return true;
 	}
 
@@ -252,24 +247,19 @@ export class RunDriver {
 			attempt,
 			deadline: new Date(deadline).toISOString(),
 		});
-		const work: ToolWork = {
-			run_id: state.run_id,
-			tenant: state.tenant,
+		const built = toolWorkFor(state, {
 			step_number: stepNumber,
 			attempt,
-			idempotency_key: `${state.run_id}:${stepNumber}`,
 			tool: tool.name,
 			input,
 			timeout_ms: this.policyFor(tool.name).timeout_ms,
-		};
-		const bytes = new TextEncoder().encode(JSON.stringify(work)).byteLength;
-		if (bytes > MAX_QUEUED_MESSAGE_BYTES) {
-			const message = `The step's input is ${bytes} bytes; a queued step takes at most ${MAX_QUEUED_MESSAGE_BYTES}`;
-			await this.complete(stepNumber, attempt, fail("input_too_large", message));
+		});
+		if ("failure" in built) {
+			await this.complete(stepNumber, attempt, built.failure);
 			return;
 		}
 		try {
-			await this.host.env.TOOL_QUEUE.send(work, { contentType: "json" });
+			await this.host.env.TOOL_QUEUE.send(built.work, { contentType: "json" });
 		} catch (error) {
 			const message = `The tool queue refused the message: ${String(error)}`;
 			await this.complete(stepNumber, attempt, fail("queue_unavailable", message, true));
@@ -284,17 +274,7 @@ export class RunDriver {
 		const step = this.stepState(stepNumber);
 		const queued = Boolean(step?.deadline_at);
 		if (!step || !this.settle(stepNumber, attempt, result)) return;
-		try {
-			await this.breakers.record(step.tool, result);
-			if (queued) {
-				const leaseId = leaseIdFor(this.host.current().run_id, stepNumber, attempt);
-				await this.leases.release(this.host.current().tenant, step.tool, leaseId);
-			}
-		} catch (error) {
-			// The step's result is recorded; a lost breaker sample or an unreleased lease (it
-			// expires) must not undo that.
-			this.host.logger().warn("breaker or bulkhead update failed", { error: String(error) });
-		}
+		await this.gate.leave(this.gated(stepNumber, attempt, step.tool, queued), result);
 	}
 
 	/** Appends a scheduler event; a queued attempt cancelled by it gives its slots back. */
@@ -302,9 +282,13 @@ export class RunDriver {
 		const before = "step" in event ? this.stepState(event.step) : undefined;
 		this.host.append(event);
 		if (event.type === "step_cancelled" && before?.status === "running" && before.deadline_at) {
-			const leaseId = leaseIdFor(this.host.current().run_id, event.step, before.attempts);
-			await this.leases.release(this.host.current().tenant, before.tool, leaseId).catch(() => {});
+			await this.gate.leave(this.gated(event.step, before.attempts, before.tool, true), null);
 		}
+	}
+
+	private gated(step: number, attempt: number, tool: string, queued: boolean): GatedAttempt {
+		const { run_id: runId, tenant } = this.host.current();
+		return { runId, tenant, tool, step, attempt, queued };
 	}
 
 	private stillStartable(stepNumber: number, attempt: number): boolean {

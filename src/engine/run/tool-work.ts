@@ -1,5 +1,10 @@
 import { z } from "zod";
+import type { Json } from "../json";
+import { fail, type ToolResult } from "../tools/types";
 import type { RunState } from "./state";
+
+/** Cloudflare Queues takes messages up to 128 KB; this leaves room for its own envelope. */
+export const MAX_TOOL_WORK_BYTES = 120 * 1024;
 
 /**
  * The message a queued step's attempt travels in, from the run's object to the queue consumer.
@@ -19,6 +24,30 @@ export const ToolWorkSchema = z
 	.strict();
 
 export type ToolWork = z.infer<typeof ToolWorkSchema>;
+
+/**
+ * The message for one attempt of a queued step, or the failure of an input too large to travel.
+ * The idempotency key is the run and step, as for inline attempts (tool-context.ts).
+ */
+export function toolWorkFor(
+	state: Pick<RunState, "run_id" | "tenant">,
+	step: { step_number: number; attempt: number; tool: string; input: Json; timeout_ms: number },
+): { work: ToolWork } | { failure: ToolResult } {
+	const work: ToolWork = {
+		run_id: state.run_id,
+		tenant: state.tenant,
+		step_number: step.step_number,
+		attempt: step.attempt,
+		idempotency_key: `${state.run_id}:${step.step_number}`,
+		tool: step.tool,
+		input: step.input,
+		timeout_ms: step.timeout_ms,
+	};
+	const bytes = new TextEncoder().encode(JSON.stringify(work)).byteLength;
+	if (bytes <= MAX_TOOL_WORK_BYTES) return { work };
+	const message = `The step's input is ${bytes} bytes; a queued step takes at most ${MAX_TOOL_WORK_BYTES}`;
+	return { failure: fail("input_too_large", message) };
+}
 
 /**
  * Whether a delivery for `attempt` of a step may still change the run: only the current attempt

@@ -1,0 +1,76 @@
+import type { Logger } from "../engine/log";
+import type { ToolResult } from "../engine/tools/types";
+import { BulkheadLeases, leaseIdFor } from "./bulkhead-leases";
+import { ToolBreakers } from "./tool-breakers";
+
+/** The attempt a gate is asked about. */
+export interface GatedAttempt {
+	runId: string;
+	tenant: string;
+	tool: string;
+	step: number;
+	attempt: number;
+	/** Queued attempts take bulkhead slots; inline ones do not (see bulkhead-leases.ts). */
+	queued: boolean;
+}
+
+export type GateVerdict =
+	| { kind: "go" }
+	| { kind: "full"; reason: string }
+	| { kind: "open"; retryAt: number };
+
+/**
+ * What stands between a ready step and its tool: a queued step's bulkhead slots, then the tool's
+ * circuit breaker; and, when the attempt ends, the breaker told and the slots handed back.
+ */
+export class StepGate {
+	private readonly breakers: ToolBreakers;
+	private readonly leases: BulkheadLeases;
+
+	constructor(
+		env: Env,
+		private readonly logger: () => Logger,
+	) {
+		this.breakers = new ToolBreakers(env);
+		this.leases = new BulkheadLeases(env);
+	}
+
+	/** Slots first, so a step that would wait anyway does not take the breaker's half-open trial. */
+	async enter(attempt: GatedAttempt, slotTtlMs: number): Promise<GateVerdict> {
+		if (attempt.queued) {
+			const lease = leaseIdFor(attempt.runId, attempt.step, attempt.attempt);
+			const full = await this.leases.acquire(
+				attempt.runId,
+				attempt.tenant,
+				attempt.tool,
+				lease,
+				slotTtlMs,
+			);
+			if (full !== null) return { kind: "full", reason: full };
+		}
+		const verdict = await this.breakers.admit(attempt.tool);
+		if (verdict.allowed) return { kind: "go" };
+		await this.release(attempt);
+		return { kind: "open", retryAt: verdict.retryAt };
+	}
+
+	/**
+	 * The attempt is over: its result (if it ran) goes to the breaker, and its slots are freed.
+	 * The step's result is already recorded, so a failure here is only logged: a lost breaker
+	 * sample costs little, and an unreleased slot expires.
+	 */
+	async leave(attempt: GatedAttempt, result: ToolResult | null): Promise<void> {
+		try {
+			if (result) await this.breakers.record(attempt.tool, result);
+			await this.release(attempt);
+		} catch (error) {
+			this.logger().warn("breaker or bulkhead update failed", { error: String(error) });
+		}
+	}
+
+	private async release(attempt: GatedAttempt): Promise<void> {
+		if (!attempt.queued) return;
+		const lease = leaseIdFor(attempt.runId, attempt.step, attempt.attempt);
+		await this.leases.release(attempt.tenant, attempt.tool, lease);
+	}
+}
