@@ -13,6 +13,11 @@
  * the handler in case the instance dies. Waits, approvals and far retries end the alarm and set
  * another for their deadline, holding no CPU meanwhile. The loop itself is run-driver.ts.
  *
+ * Queued steps: an attempt of a queued tool leaves as a Queue message with a logged deadline;
+ * the consumer calls beginDelivery and reportDelivery, and only the current attempt's first
+ * report is taken (late and repeated ones are recorded as ignored). The alarm times out an
+ * attempt whose deadline passes; the dead-letter consumer calls deadLettered.
+ *
  * Lifecycle: the run's D1 row is written once it outlives a second, and rewritten, with the whole
  * log, when it finishes (retried until it lands). After the retention period the object deletes
  * its storage.
@@ -161,7 +166,7 @@ export class RunObject extends DurableObject<Env> {
 	): Promise<boolean> {
 		if (!this.ownedBy(tenant) || !this.admitDelivery(step, attempt, source)) return false;
 		await this.driver.complete(step, attempt, result);
-		if (!this.driver.wake()) await this.ctx.storage.setAlarm(Date.now());
+		await this.resume();
 		return true;
 	}
 
@@ -210,7 +215,7 @@ export class RunObject extends DurableObject<Env> {
 	/** Called by a Bulkhead that released a slot this run was waiting for. */
 	async slotFreed(): Promise<void> {
 		if (!this.state || isTerminal(this.state)) return;
-		if (!this.driver.slotFreed()) await this.ctx.storage.setAlarm(Date.now());
+		await this.resume(() => this.driver.slotFreed());
 	}
 
 	/**
@@ -258,6 +263,11 @@ export class RunObject extends DurableObject<Env> {
 		}
 	}
 
+	/** Lets a change take effect now: wakes the running drive, or starts one with an alarm. */
+	private async resume(wake = () => this.driver.wake()): Promise<void> {
+		if (!wake()) await this.ctx.storage.setAlarm(Date.now());
+	}
+
 	private admitDelivery(
 		step: number,
 		attempt: number,
@@ -291,7 +301,7 @@ export class RunObject extends DurableObject<Env> {
 		const refusal = change(state);
 		if (refusal)
 			return { ok: false, code: "invalid_state", message: refusal, status: state.status };
-		if (!this.driver.wake()) await this.ctx.storage.setAlarm(Date.now());
+		await this.resume();
 		return { ok: true, run: toRunView(this.current()) };
 	}
 
