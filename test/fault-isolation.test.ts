@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it, vi } from "vitest";
 import { BulkheadLeases } from "../src/durable/bulkhead-leases";
 import type { RunEvent } from "../src/engine/run/events";
 import { step } from "./fixtures/plans";
@@ -28,6 +28,8 @@ async function breakerOf(tool: string) {
 
 describe("per-tool circuit breakers", () => {
 	it("open after N failures, fail fast, half-open after the cool-down and close after M successes", async () => {
+		// The breaker objects run in this isolate, so their log lines pass through this console.
+		const warn = vi.spyOn(console, "warn");
 		for (let i = 0; i < 3; i += 1) {
 			const { run } = await fetchOnce(503);
 			expect(run.execution_log[0]?.error?.code).toBe("http_status");
@@ -61,6 +63,18 @@ describe("per-tool circuit breakers", () => {
 		const { run: second } = await fetchOnce(200);
 		expect(second.status).toBe("completed");
 		expect(await breakerOf("http.request")).toMatchObject({ status: "closed" });
+
+		const transitions = warn.mock.calls
+			.map(([line]) => String(line))
+			.filter((line) => line.includes('"circuit breaker transition"'))
+			.map((line) => JSON.parse(line) as Record<string, unknown>)
+			.map((line) => [line.breaker, line.to]);
+		warn.mockRestore();
+		expect(transitions).toEqual([
+			["tool:http.request", "open"],
+			["tool:http.request", "half_open"],
+			["tool:http.request", "closed"],
+		]);
 	});
 
 	it("leave deterministic failures out: a refused host does not count against the tool", async () => {
