@@ -1,4 +1,4 @@
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 // Every test file runs inside workerd with the real wrangler.toml bindings: local D1, Durable
@@ -42,7 +42,7 @@ export default defineConfig(async () => {
 		// The tests use the fault-injection tools, which only development builds contain.
 		define: { __DEV_TOOLS__: "true" },
 		test: {
-			globalSetup: ["./test/setup/llm-stub.ts"],
+			globalSetup: ["./test/setup/node-version.ts", "./test/setup/llm-stub.ts"],
 			setupFiles: ["./test/setup/apply-migrations.ts"],
 		},
 	};

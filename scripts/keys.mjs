@@ -69,11 +69,15 @@ switch (command) {
 			console.error("usage: npm run keys -- revoke <key prefix>");
 			process.exit(2);
 		}
-		execute(
-			`UPDATE api_keys SET revoked_at = ${quote(new Date().toISOString())} WHERE key_prefix = ${quote(prefix)} AND revoked_at IS NULL`,
+		const revoked = execute(
+			`UPDATE api_keys SET revoked_at = ${quote(new Date().toISOString())} WHERE key_prefix = ${quote(prefix)} AND revoked_at IS NULL RETURNING key_prefix, tenant`,
 		);
+		if (revoked.length === 0) {
+			console.error(`no active key starts ${prefix} (see npm run keys -- list)`);
+			process.exit(1);
+		}
 		console.log(
-			`revoked keys starting ${prefix} (effective within a minute: Workers cache lookups for 60 s)`,
+			`revoked ${revoked.length} key(s) starting ${prefix} (effective within a minute: Workers cache lookups for 60 s)`,
 		);
 		break;
 	}

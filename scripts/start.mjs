@@ -26,26 +26,39 @@ function sharedFlags(flags) {
 	return shared;
 }
 
+// Offline by default: without these, wrangler tries to fetch the `Request.cf` placeholder and
+// to send telemetry, and prints a stack trace for each failure. The shell can still opt in.
+const quiet = {
+	CLOUDFLARE_CF_FETCH_ENABLED: "false",
+	WRANGLER_SEND_METRICS: "false",
+	...process.env,
+};
+
 function run(command) {
 	const result = spawnSync(process.execPath, [wrangler, ...command], {
 		stdio: "inherit",
-		env: { ...process.env, CI: process.env.CI ?? "true" },
+		env: { ...quiet, CI: process.env.CI ?? "true" },
 	});
 	if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-// Planner settings and the http.request allowlist from the shell reach the Worker as vars, so
-// `OPENAI_BASE_URL=http://127.0.0.1:8788/v1 npm start` plans through that endpoint.
+// Settings from the shell reach the Worker as vars, so `AUTH=on npm start` or
+// `OPENAI_BASE_URL=http://127.0.0.1:8788/v1 npm start` work without a secrets file.
+// ENVIRONMENT defaults to development here: wrangler.toml's [vars] describe production.
 const FORWARDED = [
+	"ENVIRONMENT",
+	"AUTH",
+	"LOG_LEVEL",
 	"OPENAI_BASE_URL",
 	"OPENAI_MODEL",
 	"OPENAI_TIMEOUT_MS",
 	"DEFAULT_PLANNER",
 	"HTTP_ALLOWLIST",
 ];
-const vars = FORWARDED.filter((name) => process.env[name]).flatMap((name) => [
+const settings = { ENVIRONMENT: "development", ...process.env };
+const vars = FORWARDED.filter((name) => settings[name]).flatMap((name) => [
 	"--var",
-	`${name}:${process.env[name]}`,
+	`${name}:${settings[name]}`,
 ]);
 
 run(["d1", "migrations", "apply", "DB", "--local", ...sharedFlags(args)]);
@@ -53,5 +66,6 @@ run(["d1", "migrations", "apply", "DB", "--local", ...sharedFlags(args)]);
 const devTools = ["--define", "__DEV_TOOLS__:true"];
 const dev = spawnSync(process.execPath, [wrangler, "dev", ...devTools, ...vars, ...args], {
 	stdio: "inherit",
+	env: quiet,
 });
 process.exit(dev.status ?? 0);

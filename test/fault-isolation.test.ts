@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import { BulkheadLeases } from "../src/durable/bulkhead-leases";
 import type { RunEvent } from "../src/engine/run/events";

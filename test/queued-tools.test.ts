@@ -2,10 +2,10 @@ import {
 	abortAllDurableObjects,
 	createExecutionContext,
 	createMessageBatch,
-	env,
 	getQueueResult,
 	runDurableObjectAlarm,
 } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { RunEvent } from "../src/engine/run/events";
 import type { ToolWork } from "../src/engine/run/tool-work";
@@ -177,7 +177,7 @@ describe("queued tools", () => {
 		});
 		await followEvents(crashing, (event) => event.data.type === "step_queued");
 		await followEvents(fine, (event) => event.data.type === "step_queued");
-		const batch = createMessageBatch("tool-work", [
+		const batch = createMessageBatch<unknown>("tool-work", [
 			{ id: "crash", timestamp: new Date(), attempts: 1, body: await workOf(crashing, 1, 1) },
 			{ id: "fine", timestamp: new Date(), attempts: 1, body: await workOf(fine, 1, 1) },
 			{ id: "junk", timestamp: new Date(), attempts: 1, body: { not: "tool work" } },

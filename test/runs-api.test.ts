@@ -1,4 +1,5 @@
-import { env, listDurableObjectIds } from "cloudflare:test";
+import { listDurableObjectIds } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, postJson, settle } from "./fixtures/runs";
 

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { todoPortFor } from "../src/durable/todo-port";
 import { resolveTodo } from "../src/engine/tools/todo/match";

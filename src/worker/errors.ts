@@ -40,8 +40,8 @@ export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
 
 /**
  * The app's onError: known errors become their JSON shape; anything else is a bug, logged with
- * its name and message (never a stack: log lines are no place for one) and answered with a
- * generic 500 that leaks nothing.
+ * its stack on the server (Workers Logs maps it through the uploaded source maps) and answered
+ * with a generic 500 that leaks nothing.
  */
 export function handleError(error: Error, c: Context<AppEnv>): Response {
 	if (error instanceof AppError) return errorResponse(c, error);
@@ -49,7 +49,11 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
 		// Hono raises these for malformed JSON bodies, before any validator sees them.
 		return errorResponse(c, new AppError("invalid_request", error.message));
 	}
-	c.var.logger.error("unhandled error", { error: error.name, message: error.message });
+	c.var.logger.error("unhandled error", {
+		error: error.name,
+		error_message: error.message,
+		stack: error.stack,
+	});
 	return errorResponse(c, new AppError("internal_error", "Internal error"));
 }
 

@@ -39,11 +39,13 @@ let bootstrapDigest: { secret: string; hash: Promise<ArrayBuffer> } | undefined;
 async function tenantFor(env: Env, key: string): Promise<string | undefined> {
 	const hash = await sha256(key);
 	// The secret's digest is computed once per isolate (and again only if the secret changes).
-	if (bootstrapDigest?.secret !== env.BOOTSTRAP_API_KEY) {
-		bootstrapDigest = { secret: env.BOOTSTRAP_API_KEY, hash: sha256(env.BOOTSTRAP_API_KEY) };
+	const bootstrap = env.BOOTSTRAP_API_KEY;
+	if (bootstrap) {
+		if (bootstrapDigest?.secret !== bootstrap) {
+			bootstrapDigest = { secret: bootstrap, hash: sha256(bootstrap) };
+		}
+		if (await sameHash(hash, await bootstrapDigest.hash)) return bootstrapTenant(env);
 	}
-	if (env.BOOTSTRAP_API_KEY && (await sameHash(hash, await bootstrapDigest.hash)))
-		return bootstrapTenant(env);
 	const hex = [...new Uint8Array(hash)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 	const cached = cache.get(hex);
 	if (cached && cached.until > Date.now()) return cached.tenant;
