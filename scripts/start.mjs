@@ -44,7 +44,8 @@ function run(command) {
 
 // Settings from the shell reach the Worker as vars, so `AUTH=on npm start` or
 // `OPENAI_BASE_URL=http://127.0.0.1:8788/v1 npm start` work without a secrets file.
-// ENVIRONMENT defaults to development here: wrangler.toml's [vars] describe production.
+// ENVIRONMENT defaults to development here (wrangler.toml's [vars] describe production), unless
+// a named environment is chosen.
 const FORWARDED = [
 	"ENVIRONMENT",
 	"AUTH",
@@ -55,7 +56,9 @@ const FORWARDED = [
 	"DEFAULT_PLANNER",
 	"HTTP_ALLOWLIST",
 ];
-const settings = { ENVIRONMENT: "development", ...process.env };
+// A named environment (--env bench) brings its own ENVIRONMENT from wrangler.toml.
+const named = args.some((arg) => ["--env", "-e"].includes(arg.split("=")[0]));
+const settings = { ...(named ? {} : { ENVIRONMENT: "development" }), ...process.env };
 const vars = FORWARDED.filter((name) => settings[name]).flatMap((name) => [
 	"--var",
 	`${name}:${settings[name]}`,
