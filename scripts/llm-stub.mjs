@@ -15,6 +15,15 @@ const step = (n, tool, input, depends_on = []) => ({
 	depends_on,
 });
 
+// A step as JSON-mode models often write it: the input as an object, not a JSON-encoded string.
+const objectStep = (n, tool, input, depends_on = []) => ({
+	step_number: n,
+	tool,
+	input,
+	reasoning: `stub step ${n}`,
+	depends_on,
+});
+
 /** Each case: (round, body) => { status?, delayMs?, content?, toolCall?, error? }. Round 0 is the first call. */
 const CASES = {
 	valid: () => ({ content: plan([step(1, "calculator", { expression: "2+3" })]) }),
@@ -55,6 +64,20 @@ const CASES = {
 		body.response_format?.type === "json_schema"
 			? { status: 400, error: "response_format json_schema is not supported by this server" }
 			: { content: plan([step(1, "calculator", { expression: "7*6" })]) },
+	input_objects: (_round, body) =>
+		body.response_format?.type === "json_schema"
+			? { status: 400, error: "response_format json_schema is not supported by this server" }
+			: {
+					content: plan([
+						objectStep(1, "calculator", { expression: "6*7" }),
+						objectStep(
+							2,
+							"calculator",
+							{ expression: "x + 1", variables: { x: { $ref: "steps.1.output" } } },
+							[1],
+						),
+					]),
+				},
 	tools_only: (_round, body) =>
 		body.response_format
 			? { status: 400, error: "response_format is not supported" }
@@ -83,6 +106,9 @@ export function startLlmStub({ port = 0, host = "127.0.0.1" } = {}) {
 			// GET /__status/503: a downstream that answers with that status (http.request tests).
 			const status = /^\/__status\/(\d{3})$/.exec(req.url ?? "");
 			if (status) return send(res, Number(status[1]), { status: Number(status[1]) });
+			// GET /__echo: what the request carried (http.request header tests).
+			if (req.url === "/__echo")
+				return send(res, 200, { method: req.method, headers: req.headers });
 			if (req.url === "/__script") {
 				scripts.push(JSON.parse(Buffer.concat(chunks).toString("utf8")));
 				return send(res, 200, {});

@@ -28,6 +28,62 @@ describe("calculator", () => {
 		expect(evaluate(expression)).toBe(expected);
 	});
 
+	it.each([
+		["sqrt(144)", 12],
+		["sqrt(2) ** 2", 2],
+		["abs(-3.5)", 3.5],
+		["round(2.5)", 3],
+		["round(-2.5)", -3],
+		["floor(-1.5)", -2],
+		["ceil(1.2)", 2],
+		["min(4, 2, 8)", 2],
+		["max(4, -2 * 10, 8)", 8],
+		["ln(exp(2))", 2],
+		["log(1000)", 3],
+		["2 * sqrt(9 + 7) - 1", 7],
+		["-sqrt(4) ** 2", -4],
+		["sqrt(sqrt(16))", 2],
+		["SQRT(25)", 5],
+	])("calls the function in %s, giving %d", (expression, expected) => {
+		expect(evaluate(expression)).toBe(expected);
+	});
+
+	it("lets a variable share a function's name, used without parentheses", () => {
+		expect(evaluate("sqrt * 2", { sqrt: 3 })).toBe(6);
+	});
+
+	it.each([
+		["foo(1)", "Unknown function 'foo' at position 0"],
+		["1 + toString(1)", "Unknown function 'toString' at position 4"],
+		["constructor(1)", "Unknown function 'constructor' at position 0"],
+		["sqrt(1, 2)", "sqrt takes 1 argument, not 2, at position 0"],
+		["sqrt()", "sqrt takes 1 argument, not 0, at position 0"],
+		["max()", "max takes at least 1 argument, not 0, at position 0"],
+		["sqrt", "'sqrt' is a function: call it as sqrt(...) at position 0"],
+		["sqrt 4", "'sqrt' is a function: call it as sqrt(...) at position 0"],
+		["min(1,)", "Unexpected token ')' at position 6"],
+		["min(1, 2", "Unclosed '(' at position 3: expected ')' at position 8"],
+		["1, 2", "Unexpected token ',' at position 1"],
+	])("rejects the call %j with a clear message", (expression, message) => {
+		expect(() => evaluate(expression)).toThrowError(new CalculatorSyntaxError(message));
+	});
+
+	it.each([
+		["sqrt(-4)", "sqrt needs a number that is not negative, got -4"],
+		["ln(0)", "ln needs a positive number, got 0"],
+		["log(-10)", "log needs a positive number, got -10"],
+		["exp(1000)", "Result is not a finite number"],
+	])("rejects %s as a math error, never NaN", (expression, message) => {
+		expect(() => evaluate(expression)).toThrowError(new CalculatorMathError(message));
+	});
+
+	it("counts function calls towards the nesting limit", () => {
+		expect(() => evaluate(`${"abs(".repeat(101)}1${")".repeat(101)}`)).toThrowError(
+			"nested deeper than 100 levels",
+		);
+		expect(evaluate(`${"abs(".repeat(99)}1${")".repeat(99)}`)).toBe(1);
+	});
+
 	it("substitutes named variables", () => {
 		expect(evaluate("previous * 10", { previous: 4 })).toBe(40);
 	});

@@ -172,6 +172,19 @@ describe("LLM planner", () => {
 		expect((await settle(toolMode.body.run_id)).result).toBe(81);
 	});
 
+	it("accepts a JSON-mode answer whose steps carry an input object instead of input_json", async () => {
+		const prompt = "work out life's answer plus one in json mode";
+		await script(prompt, "input_objects");
+		const { status, body } = await plan(prompt);
+		expect(status).toBe(201);
+		expect(body.plan).toMatchObject({ planner: "llm", planning: { repairs: 0 } });
+		expect(body.plan.steps[1]).toMatchObject({
+			input: { expression: "x + 1", variables: { x: { $ref: "steps.1.output" } } },
+			depends_on: [1],
+		});
+		expect((await settle(body.run_id)).result).toBe(43);
+	});
+
 	it("opens the endpoint's breaker after repeated outages, so later plans skip the model", async () => {
 		for (const [index, prompt] of [
 			"show my todos",

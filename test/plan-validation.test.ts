@@ -156,6 +156,21 @@ describe("plan validation", () => {
 		).toEqual(["unknown_tool", "missing_dependency"]);
 	});
 
+	it("reports a bad step input and a dependency cycle together", () => {
+		expect(
+			issuesOf([
+				step(1, { input: { expression: 42 }, depends_on: [2] }),
+				step(2, { depends_on: [1] }),
+			]).map((issue) => issue.code),
+		).toEqual(["invalid_input", "cycle"]);
+	});
+
+	it("reports a self-dependency once, not also as a cycle", () => {
+		expect(issuesOf([step(1, { depends_on: [1] }), step(2)]).map((issue) => issue.code)).toEqual([
+			"self_dependency",
+		]);
+	});
+
 	it("finalises into an AppError with the chosen code and all issues", () => {
 		const draft: PlanDraft = {
 			goal: "g",

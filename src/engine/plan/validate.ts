@@ -49,7 +49,8 @@ export function validatePlan(draft: PlanDraft, registry: ToolRegistry): PlanVali
 	const steps = draft.steps
 		.map((step) => normaliseStep(step, numbers, registry, issues))
 		.sort((a, b) => a.step_number - b.step_number);
-	if (issues.length === 0) issues.push(...findCycles(steps));
+	// Cycles are looked for even when other issues were found, so one answer lists every problem.
+	issues.push(...findCycles(steps));
 	return issues.length === 0 ? { ok: true, steps } : { ok: false, issues };
 }
 
@@ -123,9 +124,17 @@ function normaliseStep(
 	return { ...step, depends_on: [...dependsOn].sort((a, b) => a - b) };
 }
 
-/** Kahn's algorithm; whatever cannot be ordered sits on a cycle or behind one. */
+/**
+ * Kahn's algorithm; whatever cannot be ordered sits on a cycle or behind one. A self-dependency
+ * is left out, being reported already; a missing step counts as met, being reported already too.
+ */
 function findCycles(steps: readonly Step[]): PlanIssue[] {
-	const remaining = new Map(steps.map((step) => [step.step_number, new Set(step.depends_on)]));
+	const remaining = new Map(
+		steps.map((step) => [
+			step.step_number,
+			new Set(step.depends_on.filter((dependency) => dependency !== step.step_number)),
+		]),
+	);
 	let progressed = true;
 	while (progressed) {
 		progressed = false;

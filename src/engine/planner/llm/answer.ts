@@ -10,7 +10,9 @@ const ModelStep = z
 	.object({
 		step_number: z.number().int().min(1).max(MAX_LLM_STEPS),
 		tool: z.string().min(1).max(64),
-		input_json: z.string().max(MAX_INPUT_JSON_CHARS),
+		input_json: z.string().max(MAX_INPUT_JSON_CHARS).optional(),
+		// JSON-mode models often write the input as an object; it is checked like input_json.
+		input: z.json().optional(),
 		reasoning: z.string().max(2_000).default(""),
 		depends_on: z.array(z.number().int().min(1).max(MAX_LLM_STEPS)).max(MAX_LLM_STEPS).default([]),
 	})
@@ -27,7 +29,8 @@ export type ParsedAnswer = { ok: true; draft: PlanDraft } | { ok: false; problem
 
 /**
  * Reads a model's answer as untrusted data: bounded in size, JSON with no prototype-shaped keys,
- * the plan shape, at most 20 steps, each input an object of bounded size.
+ * the plan shape, at most 20 steps, each input an object of bounded size, given either as
+ * `input_json` (a JSON-encoded string) or as an `input` object.
  */
 export function parseModelAnswer(content: string): ParsedAnswer {
 	if (content.length > MAX_ANSWER_CHARS) {
@@ -51,21 +54,12 @@ export function parseModelAnswer(content: string): ParsedAnswer {
 	}
 	const problems: string[] = [];
 	const steps = parsed.data.steps.map((step) => {
-		const input = safeJson(step.input_json);
-		const isObject =
-			input.ok &&
-			input.value !== null &&
-			typeof input.value === "object" &&
-			!Array.isArray(input.value);
-		if (!isObject) {
-			problems.push(
-				`steps[${step.step_number}].input_json: ${input.ok ? "must encode an object" : input.problem}`,
-			);
-		}
+		const input = stepInput(step);
+		if (!input.ok) problems.push(`steps[${step.step_number}]${input.problem}`);
 		return {
 			step_number: step.step_number,
 			tool: step.tool,
-			input: (isObject ? input.value : {}) as Record<string, Json>,
+			input: input.ok ? input.value : {},
 			reasoning: step.reasoning,
 			depends_on: step.depends_on,
 			requires_approval: false,
@@ -74,6 +68,40 @@ export function parseModelAnswer(content: string): ParsedAnswer {
 	return problems.length > 0
 		? { ok: false, problems }
 		: { ok: true, draft: { goal: parsed.data.goal, steps } };
+}
+
+type StepInput = { ok: true; value: Record<string, Json> } | { ok: false; problem: string };
+
+/**
+ * A step's input from whichever shape the model used. An `input` object was parsed with the
+ * whole answer, so it has already passed the prototype-key check; its size is capped as if it
+ * had been sent encoded.
+ */
+function stepInput(step: z.infer<typeof ModelStep>): StepInput {
+	if (step.input_json !== undefined && step.input !== undefined) {
+		return { ok: false, problem: ": give input_json or input, not both" };
+	}
+	if (step.input_json !== undefined) {
+		const decoded = safeJson(step.input_json);
+		if (!decoded.ok) return { ok: false, problem: `.input_json: ${decoded.problem}` };
+		return isObject(decoded.value)
+			? { ok: true, value: decoded.value }
+			: { ok: false, problem: ".input_json: must encode an object" };
+	}
+	if (step.input === undefined) {
+		return { ok: false, problem: ": input_json (or an input object) is required" };
+	}
+	if (!isObject(step.input)) return { ok: false, problem: ".input: must be an object" };
+	const size = JSON.stringify(step.input).length;
+	if (size > MAX_INPUT_JSON_CHARS) {
+		const problem = `.input: at most ${MAX_INPUT_JSON_CHARS} characters when encoded, not ${size}`;
+		return { ok: false, problem };
+	}
+	return { ok: true, value: step.input };
+}
+
+function isObject(value: Json): value is Record<string, Json> {
+	return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** Some servers wrap JSON in a Markdown fence even in JSON mode. */

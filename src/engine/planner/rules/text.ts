@@ -1,3 +1,5 @@
+import { LIST_NAME } from "./todo-words";
+
 // Zero-width characters and bidirectional overrides: invisible, and able to disguise a title.
 const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 
@@ -46,6 +48,10 @@ export function stripClause(text: string): string {
 		.trim();
 }
 
+const LIST_SUFFIX = new RegExp(
+	String.raw`\s+(?:to|onto|on|from|in|off)\s+(?:my|the)\s+${LIST_NAME}$`,
+	"i",
+);
 const QUOTES = /^["'“”‘’`«»]+|["'“”‘’`«»]+$/g;
 
 /** Cleans a todo title: no quotes, no trailing punctuation, no filler words around it. */
@@ -57,7 +63,7 @@ export function cleanTitle(raw: string): string {
 			.replace(QUOTES, "")
 			.replace(/[\s.!?;,:]+$/, "")
 			.replace(/\s+(?:please|pls|for me|thanks|thank you)$/i, "")
-			.replace(/\s+(?:to|on|from|in|off)\s+(?:my|the)\s+(?:todo\s+|to-do\s+|task\s+)?list$/i, "")
+			.replace(LIST_SUFFIX, "")
 			.replace(/^(?:the|my|a|an)\s+(?:todo|to-do|task|item|reminder)\s+/i, "")
 			.replace(/^(?:todo|to-do|task|item|reminder)\s*[:-]?\s+/i, "")
 			.replace(/^(?:called|named|titled|saying)\s+/i, "")

@@ -1,13 +1,16 @@
 import { z } from "zod";
 import { defineTool, fail, succeed } from "../types";
-import { CalculatorSyntaxError } from "./lexer";
-import { CalculatorMathError, evaluate, MAX_EXPRESSION_LENGTH } from "./parser";
+import { CalculatorMathError, CalculatorSyntaxError } from "./errors";
+import { evaluate, MAX_EXPRESSION_LENGTH } from "./parser";
 
 export { evaluate } from "./parser";
 
 const CalculatorInput = z
 	.object({
-		expression: z.string().max(MAX_EXPRESSION_LENGTH).describe("Arithmetic, e.g. (2 + 3) * 4 ** 2"),
+		expression: z
+			.string()
+			.max(MAX_EXPRESSION_LENGTH)
+			.describe("Arithmetic, e.g. (2 + 3) * 4 ** 2 or sqrt(144) + max(1, 2)"),
 		variables: z
 			.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.number())
 			.optional()
@@ -18,7 +21,7 @@ const CalculatorInput = z
 export const calculatorTool = defineTool({
 	name: "calculator",
 	description:
-		"Evaluates arithmetic: + - * / ** ^, unary signs, parentheses, decimals and exponent notation.",
+		"Evaluates arithmetic: + - * / ** ^, unary signs, parentheses, decimals, exponent notation and the functions sqrt, abs, round, floor, ceil, min, max, ln, log (base 10) and exp.",
 	input: CalculatorInput,
 	mutates: false,
 	async execute({ expression, variables }) {

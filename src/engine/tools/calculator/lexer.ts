@@ -1,12 +1,15 @@
+import { CalculatorSyntaxError } from "./errors";
+
+export { CalculatorSyntaxError } from "./errors";
+
 /** Tokens of the calculator language. Positions are 0-based offsets into the expression. */
 export type Token =
 	| { kind: "number"; value: number; text: string; position: number }
 	| { kind: "identifier"; text: string; position: number }
 	| { kind: "operator"; text: "+" | "-" | "*" | "/" | "**" | "^"; position: number }
 	| { kind: "paren"; text: "(" | ")"; position: number }
+	| { kind: "comma"; text: ","; position: number }
 	| { kind: "end"; text: ""; position: number };
-
-export class CalculatorSyntaxError extends Error {}
 
 const NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*/;
@@ -42,6 +45,11 @@ export function tokenize(source: string): Token[] {
 		}
 		if (SINGLE_CHAR_OPERATORS.has(char)) {
 			tokens.push({ kind: "operator", text: char as "+" | "-" | "*" | "/" | "^", position });
+			position += 1;
+			continue;
+		}
+		if (char === ",") {
+			tokens.push({ kind: "comma", text: char, position });
 			position += 1;
 			continue;
 		}

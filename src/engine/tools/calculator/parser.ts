@@ -1,17 +1,19 @@
-import { CalculatorSyntaxError, type Token, tokenize } from "./lexer";
+import { CalculatorMathError, CalculatorSyntaxError } from "./errors";
+import { describeArity, FUNCTIONS } from "./functions";
+import { type Token, tokenize } from "./lexer";
+
+export { CalculatorMathError } from "./errors";
 
 export const MAX_EXPRESSION_LENGTH = 1_000;
 export const MAX_NESTING_DEPTH = 100;
-
-/** A deterministic evaluation failure, such as division by zero; never worth a retry. */
-export class CalculatorMathError extends Error {}
 
 /**
  * Evaluates an arithmetic expression with a recursive-descent parser.
  *
  * Precedence, lowest first: + -, then * /, then unary + -, then ** and ^ (right-associative,
  * binding tighter than a unary minus on their left, so -2**2 is -4). Identifiers are allowed only
- * when `variables` names them, which is how a plan feeds an earlier step's output in.
+ * when `variables` names them, which is how a plan feeds an earlier step's output in, or as a
+ * call of an allowlisted function (sqrt, abs, round, floor, ceil, min, max, ln, log, exp).
  */
 export function evaluate(source: string, variables: Readonly<Record<string, number>> = {}): number {
 	if (source.length > MAX_EXPRESSION_LENGTH) {
@@ -89,12 +91,16 @@ class Parser {
 			case "number":
 				return checked(token.value);
 			case "identifier": {
+				if (this.peekIsParen("(")) return this.parseCall(token, depth);
 				const value = Object.hasOwn(this.variables, token.text)
 					? this.variables[token.text]
 					: undefined;
 				if (typeof value !== "number") {
+					const lower = token.text.toLowerCase();
 					throw new CalculatorSyntaxError(
-						`Unknown name '${token.text}' at position ${token.position}`,
+						FUNCTIONS.has(lower)
+							? `'${token.text}' is a function: call it as ${lower}(...) at position ${token.position}`
+							: `Unknown name '${token.text}' at position ${token.position}`,
 					);
 				}
 				return checked(value);
@@ -103,20 +109,59 @@ class Parser {
 				if (token.text === ")") throw unexpected(token);
 				this.enter(depth, token);
 				const value = this.parseExpression(depth + 1);
-				const close = this.next();
-				if (close.kind !== "paren" || close.text !== ")") {
-					if (close.kind === "end") {
-						throw new CalculatorSyntaxError(
-							`Unclosed '(' at position ${token.position}: expected ')' at position ${close.position}`,
-						);
-					}
-					throw unexpected(close);
-				}
+				this.expectClose(token);
 				return value;
 			}
 			default:
 				throw unexpected(token);
 		}
+	}
+
+	/** `name(arg, ...)`: the name must be allowlisted and the argument count must fit it. */
+	private parseCall(name: Token, depth: number): number {
+		const fn = FUNCTIONS.get(name.text.toLowerCase());
+		if (!fn) {
+			throw new CalculatorSyntaxError(
+				`Unknown function '${name.text}' at position ${name.position}`,
+			);
+		}
+		const open = this.next();
+		this.enter(depth, open);
+		const args: number[] = [];
+		if (!this.peekIsParen(")")) {
+			do {
+				args.push(this.parseExpression(depth + 1));
+			} while (this.skipComma());
+		}
+		this.expectClose(open);
+		if (args.length < fn.min || (fn.max !== undefined && args.length > fn.max)) {
+			throw new CalculatorSyntaxError(
+				`${describeArity(name.text.toLowerCase(), fn)}, not ${args.length}, at position ${name.position}`,
+			);
+		}
+		return checked(fn.apply(args));
+	}
+
+	private expectClose(open: Token): void {
+		const close = this.next();
+		if (close.kind === "paren" && close.text === ")") return;
+		if (close.kind === "end") {
+			throw new CalculatorSyntaxError(
+				`Unclosed '(' at position ${open.position}: expected ')' at position ${close.position}`,
+			);
+		}
+		throw unexpected(close);
+	}
+
+	private peekIsParen(text: "(" | ")"): boolean {
+		const token = this.peek();
+		return token.kind === "paren" && token.text === text;
+	}
+
+	private skipComma(): boolean {
+		if (this.peek().kind !== "comma") return false;
+		this.index += 1;
+		return true;
 	}
 
 	private enter(depth: number, token: Token): void {
