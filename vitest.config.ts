@@ -26,9 +26,10 @@ export default defineConfig(async () => {
 						QUEUE_RETRY_DELAY_S: "0",
 						// Breakers stay out of the way, except http.request's, which the fault-isolation tests trip.
 						CIRCUIT_BREAKERS: JSON.stringify({
-							default: { failure_threshold: 1000 },
+							default: { minimum_calls: 1000 },
 							"http.request": {
-								failure_threshold: 3,
+								failure_rate: 0.5,
+								minimum_calls: 3,
 								window_ms: 60_000,
 								cool_down_ms: 1_000,
 								success_threshold: 2,

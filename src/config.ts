@@ -30,10 +30,15 @@ export function defaultPlanner(env: Env): PlannerChoice {
 }
 
 /**
- * The LLM endpoint's breaker: one outage (timeout, 429, 5xx, unreachable) opens it for 30 seconds,
- * so an outage costs one timeout per window, not one per run; then one trial call decides.
+ * The LLM endpoint's breaker: from the first call on, an outage (timeout, 429, 5xx, unreachable)
+ * in half the calls of a minute opens it for 30 seconds, so a dead endpoint costs one timeout per
+ * window, not one per run; then one trial call decides.
  */
-export const LLM_BREAKER: BreakerConfig = { ...DEFAULT_BREAKER_CONFIG, failure_threshold: 1 };
+export const LLM_BREAKER: BreakerConfig = {
+	...DEFAULT_BREAKER_CONFIG,
+	minimum_calls: 1,
+	success_threshold: 1,
+};
 
 let cachedClient: { key: string; client: OpenAI } | undefined;
 
@@ -68,7 +73,7 @@ export function llmPlanningFor(env: Env, logger: Logger): LlmPlanning | undefine
 		breaker: {
 			admit: async () => (await breaker.admit(name, LLM_BREAKER)).allowed,
 			record: async (ok) => {
-				await breaker.record(name, ok, LLM_BREAKER);
+				await breaker.record(name, ok ? "success" : "failure", LLM_BREAKER);
 			},
 		},
 		cache: d1PlanCache(drizzle(env.DB), logger),
@@ -159,21 +164,23 @@ export function queueRetryDelayS(env: Env, deliveries: number): number {
 
 /**
  * The breaker settings for a tool: CIRCUIT_BREAKERS (JSON: {"default": {...}, "http.request":
- * {...}}) by tool name, over its "default", over 5 failures in 60 s, 30 s cool-down, 2 successes.
+ * {...}}) by tool name, over its "default", over DEFAULT_BREAKER_CONFIG (half of at least 20
+ * calls in 60 s failing opens it for 30 s; 2 successful trials close it).
  */
 export function breakerConfigFor(env: Env, tool: string): BreakerConfig {
-	const fallback: BreakerConfig = {
-		...DEFAULT_BREAKER_CONFIG,
-		failure_threshold: 5,
-		success_threshold: 2,
-	};
+	const fallback: BreakerConfig = DEFAULT_BREAKER_CONFIG;
 	const settings = parseJsonVar<Record<string, Partial<BreakerConfig>>>(env.CIRCUIT_BREAKERS);
 	const chosen = {
 		...fallback,
 		...settings?.default,
 		...(settings && Object.hasOwn(settings, tool) ? settings[tool] : {}),
 	};
-	const valid = Object.values(chosen).every((value) => Number.isInteger(value) && value >= 1);
+	const { failure_rate: rate, ...counts } = chosen;
+	const valid =
+		typeof rate === "number" &&
+		rate > 0 &&
+		rate <= 1 &&
+		Object.values(counts).every((value) => Number.isInteger(value) && value >= 1);
 	return valid ? chosen : fallback;
 }
 

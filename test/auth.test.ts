@@ -1,67 +1,8 @@
-import {
-	createExecutionContext,
-	runInDurableObject,
-	waitOnExecutionContext,
-} from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../src/worker/app";
+import { BOOTSTRAP, call, GLOBEX, json, REVOKED, storeKey } from "./fixtures/auth";
 import { stubFor } from "./fixtures/runs";
-
-const app = createApp();
-const BOOTSTRAP = "bootstrap-key-0123456789abcdef";
-const GLOBEX = "ak_globex_0123456789abcdefghijkl";
-const REVOKED = "ak_revoked_0123456789abcdefghijk";
-const authEnv = {
-	...env,
-	AUTH: "on",
-	BOOTSTRAP_API_KEY: BOOTSTRAP,
-	BOOTSTRAP_TENANT: "acme",
-	CORS_ORIGINS: "https://app.example",
-};
-
-async function call(
-	path: string,
-	init: RequestInit = {},
-	key?: string,
-	override: Partial<Env> = {},
-) {
-	const headers = new Headers(init.headers);
-	if (key) headers.set("Authorization", `Bearer ${key}`);
-	const ctx = createExecutionContext();
-	const res = await app.fetch(
-		new Request(`http://runtime.test${path}`, { ...init, headers }),
-		{ ...authEnv, ...override },
-		ctx,
-	);
-	await waitOnExecutionContext(ctx);
-	return res;
-}
-
-const json = (body: unknown): RequestInit => ({
-	method: "POST",
-	headers: { "content-type": "application/json" },
-	body: JSON.stringify(body),
-});
-
-async function hex(key: string) {
-	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-	return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-async function storeKey(key: string, tenant: string, revoked = false) {
-	await env.DB.prepare(
-		"INSERT OR REPLACE INTO api_keys (key_hash, tenant, key_prefix, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)",
-	)
-		.bind(
-			await hex(key),
-			tenant,
-			key.slice(0, 8),
-			new Date().toISOString(),
-			revoked ? new Date().toISOString() : null,
-		)
-		.run();
-}
 
 describe("authentication", () => {
 	it.each([
@@ -81,8 +22,13 @@ describe("authentication", () => {
 		expect(JSON.stringify(body)).not.toContain(BOOTSTRAP);
 	});
 
-	it("lets /health through without a key", async () => {
-		expect((await call("/health")).status).toBe(200);
+	it("lets /health through without a key, and tells it only liveness", async () => {
+		const res = await call("/health");
+		expect(res.status).toBe(200);
+		expect(Object.keys((await res.json()) as object).sort()).toEqual(["status", "version"]);
+		expect((await call("/health/checks")).status).toBe(401);
+		const checks = await call("/health/checks", {}, BOOTSTRAP);
+		expect(await checks.json()).toMatchObject({ checks: { d1: { status: "ok" } } });
 	});
 
 	it("accepts the bootstrap key and keys stored as hashes, and refuses revoked ones", async () => {

@@ -30,21 +30,21 @@ describe("environment configuration", () => {
 	it("reads breaker settings per tool over their default, and ignores invalid ones", () => {
 		const settings = (value: unknown) => ({ ...env, CIRCUIT_BREAKERS: JSON.stringify(value) });
 		const configured = settings({
-			default: { failure_threshold: 7 },
-			"http.request": { cool_down_ms: 5_000 },
+			default: { minimum_calls: 7 },
+			"http.request": { cool_down_ms: 5_000, failure_rate: 0.25 },
 		});
 		expect(breakerConfigFor(configured, "http.request")).toEqual({
-			failure_threshold: 7,
+			failure_rate: 0.25,
+			minimum_calls: 7,
 			window_ms: 60_000,
 			cool_down_ms: 5_000,
 			success_threshold: 2,
 		});
 		expect(breakerConfigFor(configured, "calculator").cool_down_ms).toBe(30_000);
-		const broken = settings({ default: { failure_threshold: -1 } });
-		expect(breakerConfigFor(broken, "calculator").failure_threshold).toBe(5);
-		expect(breakerConfigFor({ ...env, CIRCUIT_BREAKERS: "not json" }, "x").failure_threshold).toBe(
-			5,
-		);
+		for (const invalid of [{ minimum_calls: -1 }, { failure_rate: 0 }, { failure_rate: 1.5 }]) {
+			expect(breakerConfigFor(settings({ default: invalid }), "calculator").minimum_calls).toBe(20);
+		}
+		expect(breakerConfigFor({ ...env, CIRCUIT_BREAKERS: "not json" }, "x").minimum_calls).toBe(20);
 	});
 
 	it("reads bulkhead limits per tool over the per-tool default, 0 meaning none", () => {

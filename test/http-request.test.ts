@@ -18,7 +18,16 @@ describe("http.request address rules", () => {
 		["100.64.0.1", true],
 		["0.0.0.0", true],
 		["[::1]", true],
+		["[::]", true],
 		["[fd00::1]", true],
+		["[fe80::1]", true],
+		["[::ffff:127.0.0.1]", true],
+		["[::ffff:7f00:1]", true],
+		["[::7f00:1]", true],
+		["[64:ff9b::a00:1]", true],
+		["[::ffff:808:808]", false],
+		["[2606:4700::1111]", false],
+		["[1:2:3]", true],
 		["8.8.8.8", false],
 		["example.com", false],
 	])("classifies %s as private: %s", (host, expected) => {
@@ -38,6 +47,19 @@ describe("http.request address rules", () => {
 			"private or loopback",
 		);
 		expect(checkUrl(new URL("http://127.0.0.1:9000/"), ["127.0.0.1:9000"])).toBeUndefined();
+	});
+
+	it("reads IPv4 addresses written as IPv6, as the URL parser normalises them", () => {
+		const mapped = new URL("http://[::ffff:127.0.0.1]:6379/");
+		expect(mapped.hostname).toBe("[::ffff:7f00:1]");
+		expect(checkUrl(mapped, ["[::ffff:7f00:1]"])).toContain("private or loopback");
+	});
+
+	it("opens only the default port of a private host listed without one", () => {
+		expect(checkUrl(new URL("http://127.0.0.1/"), ["127.0.0.1"])).toBeUndefined();
+		expect(checkUrl(new URL("http://127.0.0.1:6379/"), ["127.0.0.1"])).toContain(
+			"private or loopback",
+		);
 	});
 });
 
@@ -60,6 +82,18 @@ describe("http.request in a run, on the tool queue", () => {
 			truncated: false,
 		});
 		expect(JSON.parse((run.result as { body: string }).body)).toEqual({ status: 201 });
+	});
+
+	it("sends the step's idempotency key, the same on every attempt of the effect", async () => {
+		const runId = await startPlan(
+			{ goal: "echo", steps: [step(1, "http.request", { url: `http://${stub.host}/__echo` })] },
+			{ policy: { max_attempts: 1 } },
+		);
+		const run = await settle(runId);
+		const echoed = JSON.parse((run.result as { body: string }).body) as {
+			headers: Record<string, string>;
+		};
+		expect(echoed.headers["idempotency-key"]).toBe(`${runId}:1`);
 	});
 
 	it("refuses 127.0.0.1 on a port that is not listed, and hosts not on the allowlist", async () => {

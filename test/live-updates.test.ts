@@ -75,6 +75,16 @@ describe("WebSocket live updates", () => {
 		expect(received).toEqual(all.filter((seq) => seq > firstSnapshot));
 	});
 
+	it("resumes with ?after without a snapshot, each later event exactly once", async () => {
+		const runId = await startPlan(waits);
+		await followEvents(runId);
+		const all = (await eventsOf(runId)).map((event) => event.seq);
+		const { code, messages } = await follow(runId, "?after=3");
+		expect(code).toBe(1000);
+		expect(messages.every((message) => message.type === "event")).toBe(true);
+		expect(messages.map((message) => message.seq)).toEqual(all.filter((seq) => seq > 3));
+	});
+
 	it("serves many followers of one run", async () => {
 		const runId = await startPlan(waits);
 		const [a, b] = await Promise.all([follow(runId), follow(runId)]);
@@ -116,7 +126,15 @@ describe("Server-Sent Events", () => {
 		expect(events.map((frame) => frame.id)).toEqual(
 			events.map((_, index) => (frames[0]?.id ?? 0) + index + 1),
 		);
-		expect(events.at(-1)?.data).toMatchObject({ type: "run_completed" });
+		expect(events.at(-1)?.data).toMatchObject({ type: "event", event: { type: "run_completed" } });
+	});
+
+	it("ends at once when resumed at the final event", async () => {
+		const runId = await startPlan(waits);
+		await followEvents(runId);
+		const final = (await eventsOf(runId)).at(-1)?.seq ?? 0;
+		const res = await api(`/runs/${runId}/stream`, { headers: { "Last-Event-ID": String(final) } });
+		expect(parse(await res.text())).toEqual([]);
 	});
 
 	it("resumes after Last-Event-ID with exactly the events after it", async () => {

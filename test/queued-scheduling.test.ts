@@ -90,7 +90,13 @@ describe("bulkhead waits and breaker retries in the scheduler", () => {
 
 describe("tool work messages", () => {
 	const run = { run_id: "a".repeat(64), tenant: "acme" };
-	const attempt = { step_number: 2, attempt: 3, tool: "http.request", timeout_ms: 500 };
+	const attempt = {
+		step_number: 2,
+		effect_generation: 0,
+		attempt: 3,
+		tool: "http.request",
+		timeout_ms: 500,
+	};
 
 	it("carry everything the consumer needs, keyed for idempotency by run and step", () => {
 		expect(toolWorkFor(run, { ...attempt, input: { url: "https://x.test/" } })).toEqual({
@@ -105,6 +111,11 @@ describe("tool work messages", () => {
 				timeout_ms: 500,
 			},
 		});
+	});
+
+	it("name the effect's generation in the key once compensation has undone it", () => {
+		const redo = toolWorkFor(run, { ...attempt, effect_generation: 1, input: {} });
+		expect(redo).toMatchObject({ work: { idempotency_key: `${run.run_id}:2:g1` } });
 	});
 
 	it("refuse an input that would not fit in a queue message", () => {

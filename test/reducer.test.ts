@@ -42,6 +42,8 @@ describe("event reducer", () => {
 			error: null,
 			attempts: 2,
 			attempts_before_retry: 0,
+			deferrals: 0,
+			effect_generation: 0,
 			started_at: at(4),
 			completed_at: at(5),
 			duration_ms: 1,
@@ -53,6 +55,28 @@ describe("event reducer", () => {
 			compensation: null,
 			reused_from: null,
 		});
+	});
+
+	it("puts a deferred step off to its time without spending an attempt", () => {
+		const state = stateAfter(planOf([[]]), [
+			{ type: "step_deferred", step: 1, reason: "circuit_open:calculator", until: at(500) },
+		]);
+		expect(state.execution_log[0]).toMatchObject({
+			status: "retry_scheduled",
+			attempts: 0,
+			deferrals: 1,
+			waiting_for: "circuit_open:calculator",
+			next_attempt_at: at(500),
+		});
+	});
+
+	it("counts a new effect generation each time compensation undoes the step", () => {
+		const state = stateAfter(planOf([[]]), [
+			{ type: "step_started", step: 1, attempt: 1, input: {} },
+			{ type: "step_succeeded", step: 1, attempt: 1, output: 1 },
+			{ type: "step_compensated", step: 1, output: null },
+		]);
+		expect(state.execution_log[0]).toMatchObject({ status: "compensated", effect_generation: 1 });
 	});
 
 	it("records a retry's error and due time, then a final failure", () => {

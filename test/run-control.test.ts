@@ -2,18 +2,21 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { RunView } from "../src/engine/run/state";
 import { step } from "./fixtures/plans";
-import { api, eventsOf, followEvents, postJson, settle, startPlan, stubFor } from "./fixtures/runs";
+import {
+	api,
+	eventsOf,
+	followEvents,
+	postJson,
+	settle,
+	startPlan,
+	stubFor,
+	todoTitles,
+} from "./fixtures/runs";
 
 const startedCount = async (runId: string, stepNumber: number) =>
 	(await eventsOf(runId)).filter(
 		(e) => e.data.type === "step_started" && e.data.step === stepNumber,
 	).length;
-
-async function todoTitles(): Promise<string[]> {
-	const res = await postJson("/runs", { prompt: "show my todos" });
-	const run = await settle(((await res.json()) as { run_id: string }).run_id);
-	return (run.result as { todos: Array<{ title: string }> }).todos.map((todo) => todo.title);
-}
 
 describe("cancel", () => {
 	it("cancels during a wait, stops what is left, and undoes completed steps when asked", async () => {
@@ -292,7 +295,7 @@ describe("approvals", () => {
 		});
 		await settle(runId);
 		expect((await api(`/runs/${runId}/steps/1/approve`, { method: "POST" })).status).toBe(409);
-		expect((await api(`/runs/${runId}/steps/7/approve`, { method: "POST" })).status).toBe(409);
+		expect((await api(`/runs/${runId}/steps/7/approve`, { method: "POST" })).status).toBe(404);
 		expect((await postJson(`/runs/${runId}/steps/1/reject`, {})).status).toBe(400);
 		expect((await api(`/runs/${runId}/steps/zero/approve`, { method: "POST" })).status).toBe(400);
 	});

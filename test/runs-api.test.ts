@@ -186,12 +186,15 @@ describe("runs API", () => {
 		});
 	});
 
-	it("reports health with version and a D1 check", async () => {
+	it("reports liveness with the version, and a D1 check under /health/checks", async () => {
 		const res = await api("/health");
 		expect(res.status).toBe(200);
-		expect(await res.json()).toMatchObject({
+		expect(await res.json()).toEqual({
 			status: "ok",
 			version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+		});
+		expect(await (await api("/health/checks")).json()).toMatchObject({
+			status: "ok",
 			checks: { d1: { status: "ok" } },
 		});
 	});

@@ -30,6 +30,7 @@ describe("tool dry runs", () => {
 			executed: false,
 			would: "Add the todo 'dry run only'",
 			requires_approval: false,
+			would_fail: null,
 		});
 		const deletion = (await (await test("todo.delete", { title: "x" })).json()) as {
 			would: string;
@@ -46,6 +47,26 @@ describe("tool dry runs", () => {
 		expect(
 			(listed.result as { todos: Array<{ title: string }> }).todos.map((todo) => todo.title),
 		).not.toContain("dry run only");
+	});
+
+	it("does not claim to have waited: a wait is described, not performed", async () => {
+		expect(await (await test("wait", { ms: 20_000 })).json()).toEqual({
+			tool: "wait",
+			valid: true,
+			executed: false,
+			would: "Wait 20000 ms, durably, on the run's alarm",
+			requires_approval: false,
+			would_fail: null,
+		});
+	});
+
+	it("says when http.request would be refused by the allowlist", async () => {
+		const res = await test("http.request", { url: "https://example.com/" });
+		expect(await res.json()).toMatchObject({
+			executed: false,
+			would: "GET https://example.com/",
+			would_fail: { code: "host_not_allowed", message: "example.com is not on the allowlist" },
+		});
 	});
 
 	it("reports an injected delivery fault as the dry run's result, not a server error", async () => {

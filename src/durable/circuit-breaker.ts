@@ -10,13 +10,14 @@ import {
 	admit,
 	type BreakerConfig,
 	type BreakerState,
-	closedBreaker,
+	type CallOutcome,
+	normaliseBreaker,
 	recordOutcome,
 } from "../engine/resilience/circuit-breaker";
 
 export class CircuitBreaker extends DurableObject<Env> {
 	private read(): BreakerState {
-		return this.ctx.storage.kv.get<BreakerState>("state") ?? closedBreaker();
+		return normaliseBreaker(this.ctx.storage.kv.get<Partial<BreakerState>>("state"));
 	}
 
 	async admit(name: string, config: BreakerConfig): Promise<Admission> {
@@ -26,8 +27,20 @@ export class CircuitBreaker extends DurableObject<Env> {
 		return admission;
 	}
 
-	async record(name: string, ok: boolean, config: BreakerConfig): Promise<BreakerState> {
-		const { state, transition } = recordOutcome(this.read(), ok, Date.now(), config);
+	/** One call's outcome, with the successes a caller counted locally since its last report. */
+	async record(
+		name: string,
+		outcome: CallOutcome,
+		config: BreakerConfig,
+		batchedSuccesses = 0,
+	): Promise<BreakerState> {
+		const { state, transition } = recordOutcome(
+			this.read(),
+			outcome,
+			Date.now(),
+			config,
+			batchedSuccesses,
+		);
 		this.ctx.storage.kv.put("state", state);
 		if (transition) this.logTransition(name, transition);
 		return state;

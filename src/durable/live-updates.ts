@@ -1,5 +1,5 @@
 import type { RunEvent } from "../engine/run/events";
-import { isTerminalEvent, toPublicEvent } from "../engine/run/public-event";
+import { eventMessage, isTerminalEvent, snapshotMessage } from "../engine/run/public-event";
 import type { RunView } from "../engine/run/state";
 
 /**
@@ -28,15 +28,19 @@ export class LiveUpdates {
 	}
 
 	/**
-	 * Accepts a follower: a snapshot first, then every event after `after` that is already
-	 * recorded, then live events as they are appended. A finished run closes the socket at once.
+	 * Accepts a follower. A fresh one gets a snapshot, then live events; one resuming after a seq
+	 * gets no snapshot, only the recorded events after it, then live ones: each event once. A
+	 * finished run closes the socket at once.
 	 */
-	accept(run: RunView & { seq: number }, missed: readonly RunEvent[], finished: boolean): Response {
+	accept(
+		snapshot: { seq: number; run: RunView } | null,
+		missed: readonly RunEvent[],
+		finished: boolean,
+	): Response {
 		const { 0: client, 1: server } = new WebSocketPair();
 		this.ctx.acceptWebSocket(server);
-		const { seq, ...view } = run;
-		server.send(JSON.stringify({ type: "snapshot", seq, run: view }));
-		for (const event of missed) server.send(eventMessage(event));
+		if (snapshot) server.send(JSON.stringify(snapshotMessage(snapshot.seq, snapshot.run)));
+		for (const event of missed) server.send(JSON.stringify(eventMessage(event)));
 		if (finished) server.close(1000, "run finished");
 		return new Response(null, { status: 101, webSocket: client });
 	}
@@ -44,7 +48,7 @@ export class LiveUpdates {
 	/** Hands one appended event to every waiter and follower; closes followers after the final one. */
 	broadcast(event: RunEvent): void {
 		for (const listener of this.listeners) listener(event);
-		const message = eventMessage(event);
+		const message = JSON.stringify(eventMessage(event));
 		const terminal = isTerminalEvent(event);
 		for (const socket of this.ctx.getWebSockets()) {
 			try {
@@ -55,8 +59,4 @@ export class LiveUpdates {
 			}
 		}
 	}
-}
-
-function eventMessage(event: RunEvent): string {
-	return JSON.stringify({ type: "event", seq: event.seq, event: toPublicEvent(event) });
 }

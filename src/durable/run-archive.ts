@@ -41,8 +41,17 @@ export class RunArchive {
 		});
 	}
 
-	/** Writes the finished run with its log, then schedules the purge, or a retry on failure. */
-	async archive(state: RunState, events: readonly RunEvent[]): Promise<void> {
+	/**
+	 * Writes the finished run with its log, then schedules the purge, or a retry on failure. A
+	 * control call (a retry) may land while D1 is written: then `isCurrent` says so, and this
+	 * archive neither marks the run archived nor moves the alarm the call has set; the run
+	 * archives again when it finishes again.
+	 */
+	async archive(
+		state: RunState,
+		events: readonly RunEvent[],
+		isCurrent: () => boolean,
+	): Promise<void> {
 		await this.startRowWrite;
 		const archivedAt = new Date().toISOString();
 		try {
@@ -53,6 +62,10 @@ export class RunArchive {
 				await quota.releaseRun(state.run_id);
 			}
 			await writeRun(drizzle(this.env.DB), state, { events, archivedAt });
+			if (!isCurrent()) {
+				this.logger().info("run changed while archiving; it archives again when it ends");
+				return;
+			}
 			this.ctx.storage.kv.put(ARCHIVED_AT, archivedAt);
 			this.failures = 0;
 			await this.ctx.storage.setAlarm(Date.parse(archivedAt) + retentionMs(this.env));
@@ -61,7 +74,7 @@ export class RunArchive {
 			this.failures += 1;
 			const delay = Math.min(ARCHIVE_RETRY_MAX_MS, 500 * 2 ** this.failures);
 			this.logger().warn("archive failed; retrying", { error: String(error), retry_in_ms: delay });
-			await this.ctx.storage.setAlarm(Date.now() + delay);
+			if (isCurrent()) await this.ctx.storage.setAlarm(Date.now() + delay);
 		}
 	}
 

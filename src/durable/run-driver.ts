@@ -7,6 +7,8 @@
 import { queueDeliveryMs } from "../config";
 import type { Json } from "../engine/json";
 import type { Logger } from "../engine/log";
+import { deferForOpenBreaker } from "../engine/run/attempt";
+import { effectKey } from "../engine/run/effect-key";
 import type { RunEventData } from "../engine/run/events";
 import { checkInput, compensateStep, executeStep, prepareInput } from "../engine/run/execute-step";
 import { resolvePolicy } from "../engine/run/retry-policy";
@@ -67,6 +69,11 @@ export class RunDriver {
 	slotFreed(): boolean {
 		this.heldUntil.clear();
 		return this.wake();
+	}
+
+	/** A retried run is live again: its D1 row is rewritten as running once it outlives a second. */
+	relist(): void {
+		this.startRowWritten = false;
 	}
 
 	/** Wakes a drive that is waiting, so a control call takes effect at once; false if none is. */
@@ -152,8 +159,8 @@ export class RunDriver {
 	/**
 	 * Starts one attempt of a step: a durable sleep, an inline execution, or a message on the tool
 	 * queue. A queued step first takes its bulkhead slots (or waits, ready); every step then asks
-	 * its tool's breaker, and an open breaker fails the attempt at once, retrying after the
-	 * cool-down. Returns whether anything was recorded.
+	 * its tool's breaker, and an open breaker puts the step off to the end of the cool-down
+	 * without spending an attempt. Returns whether anything was recorded.
 	 */
 	private async launch(stepNumber: number): Promise<boolean> {
 		if ((this.heldUntil.get(stepNumber) ?? 0) > Date.now()) return false;
@@ -194,14 +201,14 @@ export class RunDriver {
 			await this.gate.leave(gated, null);
 			return true;
 		}
-		this.host.append({ type: "step_started", step: stepNumber, attempt, input: prepared.input });
 		if (verdict.kind === "open") {
-			const retryAfter = Math.max(0, verdict.retryAt - Date.now());
-			const message = `The circuit breaker of '${tool.name}' is open until ${new Date(verdict.retryAt).toISOString()}`;
-			this.settle(stepNumber, attempt, {
-				success: false,
-				error: { code: "circuit_open", message, retryable: true, retry_after_ms: retryAfter },
-			});
+			const step = this.stepState(stepNumber);
+			if (step) this.host.append(deferForOpenBreaker(step, verdict.retryAt, Date.now()));
+			return true;
+		}
+		this.host.append({ type: "step_started", step: stepNumber, attempt, input: prepared.input });
+		if (verdict.kind === "unavailable") {
+			this.settle(stepNumber, attempt, fail("gate_unavailable", verdict.message, true));
 			return true;
 		}
 		if (queued) await this.enqueue(tool, stepNumber, attempt, prepared.input, deadline);
@@ -249,6 +256,7 @@ export class RunDriver {
 		});
 		const built = toolWorkFor(state, {
 			step_number: stepNumber,
+			effect_generation: this.stepState(stepNumber)?.effect_generation ?? 0,
 			attempt,
 			tool: tool.name,
 			input,
@@ -365,7 +373,13 @@ export class RunDriver {
 	}
 
 	private toolContext(stepNumber: number, attempt: number, signal: AbortSignal): ToolContext {
-		return toolContextFor(this.host.env, this.host.current(), stepNumber, attempt, signal);
+		const state = this.host.current();
+		const step = this.stepState(stepNumber);
+		const idempotencyKey = effectKey(state.run_id, {
+			step_number: stepNumber,
+			effect_generation: step?.effect_generation ?? 0,
+		});
+		return toolContextFor(this.host.env, state, { stepNumber, attempt, idempotencyKey }, signal);
 	}
 
 	private policyFor(toolName: string) {

@@ -26,6 +26,14 @@ import { DurableObject } from "cloudflare:workers";
 import { loggerFor, registryFor } from "../config";
 import type { Json } from "../engine/json";
 import type { Logger } from "../engine/log";
+import {
+	approveCommand,
+	type CommandResult,
+	cancelCommand,
+	type Refusal,
+	rejectCommand,
+	retryCommand,
+} from "../engine/run/commands";
 import type { RunEvent, RunEventData } from "../engine/run/events";
 import { applyEvent, foldEvents } from "../engine/run/reducer";
 import { isTerminal, type RunState, type RunView, toRunView } from "../engine/run/state";
@@ -47,13 +55,13 @@ export type RunInit = Omit<Extract<RunEventData, { type: "run_created" }>, "type
 /** Set by the Worker on WebSocket upgrades it forwards: the authenticated tenant. */
 export const RUN_TENANT_HEADER = "X-Run-Tenant";
 
-export type ControlResult =
-	| { ok: true; run: RunView }
-	| { ok: false; code: "invalid_state" | "step_not_found"; message: string; status: string };
+export type ControlResult = { ok: true; run: RunView } | { ok: false; error: Refusal };
 
 /** Caps on live followers: sockets per run, and the size of anything they send. */
 const MAX_FOLLOWERS = 100;
 const MAX_FOLLOWER_MESSAGE_BYTES = 1_024;
+/** How soon a live run's alarm comes back after it failed, or ended with nothing scheduled. */
+const ALARM_RETRY_MS = 5_000;
 
 export class RunObject extends DurableObject<Env> {
 	private log: EventLog;
@@ -107,6 +115,11 @@ export class RunObject extends DurableObject<Env> {
 		return state ? toRunView(state) : null;
 	}
 
+	/** Whether a run lives here and has not finished: the RateLimiter's check on a stale slot. */
+	async isLive(): Promise<boolean> {
+		return this.state !== undefined && !isTerminal(this.state);
+	}
+
 	/** Events after `afterSeq`, oldest first; null when this object holds no run of `tenant`. */
 	async events(tenant: string, afterSeq = 0, limit = 1_000): Promise<RunEvent[] | null> {
 		return this.ownedBy(tenant) ? [...this.log.read(afterSeq, limit)] : null;
@@ -120,32 +133,25 @@ export class RunObject extends DurableObject<Env> {
 	}
 
 	async cancel(tenant: string, compensate: boolean, reason: string | null): Promise<ControlResult> {
-		return this.control(tenant, (state) => {
-			if (isTerminal(state)) return `A ${state.status} run cannot be cancelled`;
-			if (!state.cancel) this.append({ type: "run_cancel_requested", compensate, reason });
-			this.inflight.abortAll("The run was cancelled");
-		});
+		return this.command(cancelCommand(this.ownedBy(tenant), compensate, reason), () =>
+			this.inflight.abortAll("The run was cancelled"),
+		);
 	}
 
 	/** Re-runs a failed run's failed, skipped and cancelled steps; succeeded ones stand. */
 	async retry(tenant: string): Promise<ControlResult> {
-		return this.control(tenant, (state) => {
-			if (state.status !== "failed")
-				return `Only a failed run can be retried; this one is ${state.status}`;
-			const steps = state.execution_log
-				.filter((step) => step.status !== "succeeded")
-				.map((step) => step.step_number);
-			this.append({ type: "run_retried", steps });
+		return this.command(retryCommand(this.ownedBy(tenant)), () => {
 			this.archive.reopen();
+			this.driver.relist();
 		});
 	}
 
 	async approve(tenant: string, step: number): Promise<ControlResult> {
-		return this.decide(tenant, step, () => this.append({ type: "step_approved", step }));
+		return this.command(approveCommand(this.ownedBy(tenant), step));
 	}
 
 	async reject(tenant: string, step: number, reason: string): Promise<ControlResult> {
-		return this.decide(tenant, step, () => this.append({ type: "step_rejected", step, reason }));
+		return this.command(rejectCommand(this.ownedBy(tenant), step, reason));
 	}
 
 	/**
@@ -228,9 +234,11 @@ export class RunObject extends DurableObject<Env> {
 		if (this.ctx.getWebSockets().length >= MAX_FOLLOWERS) {
 			return new Response(`A run takes at most ${MAX_FOLLOWERS} followers`, { status: 429 });
 		}
-		const after = Number(new URL(request.url).searchParams.get("after") ?? state.seq);
-		const missed = [...this.log.read(Math.min(after, state.seq))];
-		return this.live.accept({ ...toRunView(state), seq: state.seq }, missed, isTerminal(state));
+		// The Worker validated `after`: a whole number, or absent for a fresh follower.
+		const after = new URL(request.url).searchParams.get("after");
+		const snapshot = after === null ? { seq: state.seq, run: toRunView(state) } : null;
+		const missed = after === null ? [] : [...this.log.read(Number(after))];
+		return this.live.accept(snapshot, missed, isTerminal(state));
 	}
 
 	override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -251,13 +259,36 @@ export class RunObject extends DurableObject<Env> {
 		await this.alarmRun;
 	}
 
+	/**
+	 * The safety net: whatever fails in here, a live run leaves the alarm holding another alarm,
+	 * so no run is ever left non-terminal with nothing scheduled.
+	 */
 	private async runAlarm(): Promise<void> {
+		try {
+			await this.step();
+		} catch (error) {
+			this.logger.error("alarm failed; trying again", {
+				error: String(error),
+				retry_in_ms: ALARM_RETRY_MS,
+			});
+			await this.ctx.storage.setAlarm(Date.now() + ALARM_RETRY_MS);
+			return;
+		}
+		if (this.state && !isTerminal(this.state) && (await this.ctx.storage.getAlarm()) === null) {
+			await this.ctx.storage.setAlarm(Date.now() + ALARM_RETRY_MS);
+		}
+	}
+
+	private async step(): Promise<void> {
 		if (!this.state) return;
 		if (!isTerminal(this.state)) await this.driver.drive();
-		if (!isTerminal(this.current())) return;
+		const finished = this.current();
+		if (!isTerminal(finished)) return;
 		const archivedAt = this.archive.archivedAt();
-		if (!archivedAt) await this.archive.archive(this.current(), [...this.log.read()]);
-		else if (await this.archive.purgeIfDue(archivedAt)) {
+		if (!archivedAt) {
+			const isCurrent = () => this.state?.seq === finished.seq;
+			await this.archive.archive(finished, [...this.log.read()], isCurrent);
+		} else if (await this.archive.purgeIfDue(archivedAt)) {
 			this.state = undefined;
 			this.log = new EventLog(this.ctx.storage.sql);
 		}
@@ -286,33 +317,13 @@ export class RunObject extends DurableObject<Env> {
 		return this.state?.tenant === tenant ? this.state : undefined;
 	}
 
-	private async control(
-		tenant: string,
-		change: (state: RunState) => string | undefined,
-	): Promise<ControlResult> {
-		const state = this.ownedBy(tenant);
-		if (!state)
-			return {
-				ok: false,
-				code: "step_not_found",
-				message: "No run has this id",
-				status: "unknown",
-			};
-		const refusal = change(state);
-		if (refusal)
-			return { ok: false, code: "invalid_state", message: refusal, status: state.status };
+	/** Appends what the engine decided, then lets it take effect now. */
+	private async command(result: CommandResult, afterwards = () => {}): Promise<ControlResult> {
+		if (!result.ok) return result;
+		for (const event of result.events) this.append(event);
+		afterwards();
 		await this.resume();
 		return { ok: true, run: toRunView(this.current()) };
-	}
-
-	private decide(tenant: string, stepNumber: number, record: () => void): Promise<ControlResult> {
-		return this.control(tenant, (state) => {
-			const step = state.execution_log.find((candidate) => candidate.step_number === stepNumber);
-			if (!step) return `Step ${stepNumber} is not in the plan`;
-			if (step.approval?.status !== "requested")
-				return `Step ${stepNumber} is not awaiting approval`;
-			record();
-		});
 	}
 
 	private append(data: RunEventData): void {

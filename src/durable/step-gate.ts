@@ -17,7 +17,9 @@ export interface GatedAttempt {
 export type GateVerdict =
 	| { kind: "go" }
 	| { kind: "full"; reason: string }
-	| { kind: "open"; retryAt: number };
+	| { kind: "open"; retryAt: number }
+	/** A breaker or bulkhead object could not be asked: the attempt fails, retryably. */
+	| { kind: "unavailable"; message: string };
 
 /**
  * What stands between a ready step and its tool: a queued step's bulkhead slots, then the tool's
@@ -35,23 +37,34 @@ export class StepGate {
 		this.leases = new BulkheadLeases(env);
 	}
 
-	/** Slots first, so a step that would wait anyway does not take the breaker's half-open trial. */
+	/**
+	 * Slots first, so a step that would wait anyway does not take the breaker's half-open trial.
+	 * Never throws: an object that cannot be reached is a verdict, so the run's alarm carries on.
+	 */
 	async enter(attempt: GatedAttempt, slotTtlMs: number): Promise<GateVerdict> {
-		if (attempt.queued) {
-			const lease = leaseIdFor(attempt.runId, attempt.step, attempt.attempt);
-			const full = await this.leases.acquire(
-				attempt.runId,
-				attempt.tenant,
-				attempt.tool,
-				lease,
-				slotTtlMs,
-			);
-			if (full !== null) return { kind: "full", reason: full };
+		try {
+			if (attempt.queued) {
+				const lease = leaseIdFor(attempt.runId, attempt.step, attempt.attempt);
+				const full = await this.leases.acquire(
+					attempt.runId,
+					attempt.tenant,
+					attempt.tool,
+					lease,
+					slotTtlMs,
+				);
+				if (full !== null) return { kind: "full", reason: full };
+			}
+			const verdict = await this.breakers.admit(attempt.tool);
+			if (verdict.allowed) return { kind: "go" };
+			await this.release(attempt);
+			return { kind: "open", retryAt: verdict.retryAt };
+		} catch (error) {
+			this.logger().warn("breaker or bulkhead unreachable", { error: String(error) });
+			// Slots taken before the failure expire on their own if this release fails too.
+			await this.release(attempt).catch(() => undefined);
+			const message = `The gate of '${attempt.tool}' could not be asked: ${String(error)}`;
+			return { kind: "unavailable", message: message.slice(0, 500) };
 		}
-		const verdict = await this.breakers.admit(attempt.tool);
-		if (verdict.allowed) return { kind: "go" };
-		await this.release(attempt);
-		return { kind: "open", retryAt: verdict.retryAt };
 	}
 
 	/**

@@ -2,20 +2,36 @@
  * Per-tool circuit breakers, one CircuitBreaker object per tool ("tool:<name>") shared by every
  * run. Asking the object before and after every step would put an RPC on every step's path, so
  * each isolate keeps the last state it saw for up to a second: while that says closed, steps
- * start and succeed without a call; failures are always reported, and whatever the object
- * answers is cached. Another isolate's verdict therefore reaches this one within a second.
+ * start without a call, and their successes are counted here and sent along with the next
+ * report (a failure, or a success a second after the last report). A failure rate needs the
+ * successes too, but not one RPC each. Another isolate's verdict reaches this one within a second.
  */
 import { breakerConfigFor } from "../config";
-import type { BreakerState } from "../engine/resilience/circuit-breaker";
+import {
+	type BreakerState,
+	type CallOutcome,
+	windowTotals,
+} from "../engine/resilience/circuit-breaker";
 import type { ToolResult } from "../engine/tools/types";
 
 const FRESH_MS = 1_000;
 const seen = new Map<string, { state: BreakerState; at: number }>();
+/** Successes counted in this isolate and not yet reported, by tool. */
+const unreported = new Map<string, number>();
 
 export type BreakerVerdict = { allowed: true } | { allowed: false; retryAt: number };
 
 export function breakerName(tool: string): string {
 	return `tool:${tool}`;
+}
+
+/**
+ * What an attempt's result says about its tool's health: only transient failures count against
+ * it; a deterministic one (bad input, division by zero) is no evidence either way.
+ */
+export function outcomeOf(result: ToolResult): CallOutcome {
+	if (result.success) return "success";
+	return result.error.retryable ? "failure" : "neutral";
 }
 
 export class ToolBreakers {
@@ -34,20 +50,29 @@ export class ToolBreakers {
 			: { allowed: false, retryAt: admission.retry_at ?? now + FRESH_MS };
 	}
 
-	/**
-	 * Tells the breaker how an admitted attempt went. Only transient failures count against a
-	 * tool: a deterministic one (bad input, division by zero) says nothing about its health.
-	 */
+	/** Tells the breaker how an admitted attempt went (see the header for what is batched). */
 	async record(tool: string, result: ToolResult): Promise<void> {
-		if (!result.success && (!result.error.retryable || result.error.code === "circuit_open"))
+		const outcome = outcomeOf(result);
+		const closed = fresh(tool, Date.now())?.status === "closed";
+		if (closed && outcome !== "failure") {
+			// Nothing to settle: no trial is out while the breaker is closed.
+			if (outcome === "success") unreported.set(tool, (unreported.get(tool) ?? 0) + 1);
 			return;
-		if (result.success && fresh(tool, Date.now())?.status === "closed") return;
-		const state = await this.stub(tool).record(
-			breakerName(tool),
-			result.success,
-			breakerConfigFor(this.env, tool),
-		);
-		seen.set(tool, { state, at: Date.now() });
+		}
+		const batched = unreported.get(tool) ?? 0;
+		unreported.delete(tool);
+		try {
+			const state = await this.stub(tool).record(
+				breakerName(tool),
+				outcome,
+				breakerConfigFor(this.env, tool),
+				batched,
+			);
+			seen.set(tool, { state, at: Date.now() });
+		} catch (error) {
+			unreported.set(tool, (unreported.get(tool) ?? 0) + batched);
+			throw error;
+		}
 	}
 
 	private stub(tool: string) {
@@ -73,6 +98,7 @@ export async function breakerReports(
 	env: Env,
 	tools: readonly string[],
 ): Promise<Record<string, BreakerReport>> {
+	const now = Date.now();
 	const states = await Promise.all(
 		tools.map((tool) => env.BREAKERS.get(env.BREAKERS.idFromName(breakerName(tool))).snapshot()),
 	);
@@ -82,7 +108,8 @@ export async function breakerReports(
 			{
 				status: state.status,
 				opened_at: state.opened_at === null ? null : new Date(state.opened_at).toISOString(),
-				recent_failures: state.failures.length,
+				recent_failures: windowTotals(state, now, breakerConfigFor(env, tools[index] ?? ""))
+					.failures,
 				counters: state.counters,
 			},
 		]),

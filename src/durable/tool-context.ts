@@ -5,21 +5,18 @@ import { todoPortFor } from "./todo-port";
 
 /**
  * What a tool sees of its run: ids, the attempt, an abort signal, and the platform services. The
- * idempotency key is the run and step, the same on every attempt, so a repeat applies once.
+ * idempotency key comes from the engine (effect-key.ts): the same on every attempt of one effect.
  */
 export function toolContextFor(
 	env: Env,
 	state: Pick<RunState, "run_id" | "tenant">,
-	stepNumber: number,
-	attempt: number,
+	attempt: { stepNumber: number; attempt: number; idempotencyKey: string },
 	signal: AbortSignal,
 ): ToolContext {
 	return {
 		runId: state.run_id,
 		tenant: state.tenant,
-		stepNumber,
-		attempt,
-		idempotencyKey: `${state.run_id}:${stepNumber}`,
+		...attempt,
 		signal,
 		services: {
 			todos: todoPortFor(env.TODOS, state.tenant),

@@ -8,6 +8,7 @@ import { AppError } from "../engine/errors";
 import type { AppEnv } from "./app-env";
 import { handleError } from "./errors";
 import { authenticate } from "./middleware/auth";
+import { requireJsonBodies } from "./middleware/json-body";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestContext } from "./middleware/request-context";
 import { health } from "./routes/health";
@@ -50,6 +51,7 @@ export function createApp() {
 		}),
 	);
 	app.use(authenticate);
+	app.use(requireJsonBodies);
 	app.use(rateLimit);
 	app.route("/runs", runs);
 	app.route("/tools", tools);

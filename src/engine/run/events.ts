@@ -44,6 +44,11 @@ export type RunEventData =
 	| { type: "step_delivery_failed"; step: number; attempt: number; delivery: number; error: string }
 	/** A bulkhead is full: the step waits, ready, until a slot frees. */
 	| { type: "step_waiting"; step: number; reason: string }
+	/**
+	 * A gate refused the step before it started (an open breaker): it waits until `until`
+	 * without spending an attempt; `deferrals` on the step counts these against their own budget.
+	 */
+	| { type: "step_deferred"; step: number; reason: string; until: string }
 	/** A durable wait: the step holds no CPU until `until`, then succeeds. */
 	| { type: "step_sleeping"; step: number; until: string }
 	| { type: "step_succeeded"; step: number; attempt: number; output: Json }

@@ -50,6 +50,13 @@ function reduce(state: RunState, data: RunEventData, at: string): RunState {
 			return state;
 		case "step_waiting":
 			return updateStep(state, data.step, { status: "ready", waiting_for: data.reason });
+		case "step_deferred":
+			return updateStep(state, data.step, (step) => ({
+				status: "retry_scheduled",
+				next_attempt_at: data.until,
+				waiting_for: data.reason,
+				deferrals: step.deferrals + 1,
+			}));
 		case "step_sleeping":
 			return updateStep(state, data.step, { next_attempt_at: data.until });
 		case "step_succeeded":
@@ -106,10 +113,12 @@ function reduce(state: RunState, data: RunEventData, at: string): RunState {
 				approval: step.approval && { ...step.approval, status: "rejected" },
 			}));
 		case "step_compensated":
-			return updateStep(state, data.step, {
+			return updateStep(state, data.step, (step) => ({
 				status: "compensated",
+				// The effect is undone: doing it again is a new effect, with a new idempotency key.
+				effect_generation: step.effect_generation + 1,
 				compensation: { status: "compensated", output: data.output, error: null },
-			});
+			}));
 		case "step_compensation_failed":
 			return updateStep(state, data.step, {
 				compensation: { status: "failed", output: null, error: data.error },
@@ -154,6 +163,8 @@ function created(
 				error: null,
 				attempts: 0,
 				attempts_before_retry: 0,
+				deferrals: 0,
+				effect_generation: 0,
 				started_at: null,
 				completed_at: null,
 				duration_ms: null,
@@ -196,6 +207,7 @@ function retried(state: RunState, steps: readonly number[]): RunState {
 						deadline_at: null,
 						waiting_for: null,
 						attempts_before_retry: step.attempts,
+						deferrals: 0,
 						approval: null,
 						compensation: null,
 					}

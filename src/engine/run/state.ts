@@ -36,6 +36,13 @@ export interface StepState {
 	attempts: number;
 	/** Attempts made before the run was last retried; each retry of the run gets a fresh budget. */
 	attempts_before_retry: number;
+	/** Times a gate (an open breaker) put the step off before it started, spending no attempt. */
+	deferrals: number;
+	/**
+	 * Times the step's effect was undone by compensation. The idempotency key names the
+	 * generation, so redoing an undone effect really does it again (see effect-key.ts).
+	 */
+	effect_generation: number;
 	/** Start, end and duration of the latest attempt. */
 	started_at: string | null;
 	completed_at: string | null;

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { Json } from "../json";
 import { fail, type ToolResult } from "../tools/types";
-import type { RunState } from "./state";
+import { effectKey } from "./effect-key";
+import type { RunState, StepState } from "./state";
 
 /** Cloudflare Queues takes messages up to 128 KB; this leaves room for its own envelope. */
 export const MAX_TOOL_WORK_BYTES = 120 * 1024;
@@ -27,18 +28,22 @@ export type ToolWork = z.infer<typeof ToolWorkSchema>;
 
 /**
  * The message for one attempt of a queued step, or the failure of an input too large to travel.
- * The idempotency key is the run and step, as for inline attempts (tool-context.ts).
+ * The idempotency key is the step's effect key (effect-key.ts), as for inline attempts.
  */
 export function toolWorkFor(
 	state: Pick<RunState, "run_id" | "tenant">,
-	step: { step_number: number; attempt: number; tool: string; input: Json; timeout_ms: number },
+	step: Pick<StepState, "step_number" | "effect_generation" | "tool"> & {
+		attempt: number;
+		input: Json;
+		timeout_ms: number;
+	},
 ): { work: ToolWork } | { failure: ToolResult } {
 	const work: ToolWork = {
 		run_id: state.run_id,
 		tenant: state.tenant,
 		step_number: step.step_number,
 		attempt: step.attempt,
-		idempotency_key: `${state.run_id}:${step.step_number}`,
+		idempotency_key: effectKey(state.run_id, step),
 		tool: step.tool,
 		input: step.input,
 		timeout_ms: step.timeout_ms,

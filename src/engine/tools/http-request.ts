@@ -13,13 +13,20 @@ const PRIVATE_V4 = [
 	[100 * 256 + 64, 10],
 ] as const;
 
-/** Loopback, private, link-local and unspecified addresses, by literal: never reached unless listed. */
+/**
+ * Loopback, private, link-local and unspecified addresses, by literal: never reached unless
+ * listed. IPv6 forms that carry an IPv4 address (::ffff:7f00:1, ::7f00:1, 64:ff9b::7f00:1) are
+ * judged by that IPv4 address.
+ */
 export function isPrivateHost(hostname: string): boolean {
 	const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-	if (host === "localhost" || host.endsWith(".localhost") || host === "::" || host === "::1")
-		return true;
-	if (/^(fc|fd|fe8|fe9|fea|feb)/.test(host) && host.includes(":")) return true;
-	const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host.replace(/^::ffff:/, ""));
+	if (host === "localhost" || host.endsWith(".localhost")) return true;
+	if (host.includes(":")) return isPrivateV6(host);
+	return isPrivateV4(host);
+}
+
+function isPrivateV4(host: string): boolean {
+	const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
 	if (!v4) return false;
 	const [a, b] = [Number(v4[1]), Number(v4[2])];
 	return PRIVATE_V4.some(([prefix, bits]) =>
@@ -29,6 +36,38 @@ export function isPrivateHost(hostname: string): boolean {
 				? a * 256 + b === prefix
 				: (a * 256 + b) >> (16 - bits) === prefix >> (16 - bits),
 	);
+}
+
+function isPrivateV6(host: string): boolean {
+	const words = ipv6Words(host);
+	// Not an address we can read: refuse rather than guess.
+	if (!words) return true;
+	const [w0 = 0, w1 = 0, w2 = 0, w3 = 0, w4 = 0, w5 = 0, w6 = 0, w7 = 0] = words;
+	const upperZero = w0 === 0 && w1 === 0 && w2 === 0 && w3 === 0 && w4 === 0;
+	if (upperZero && w5 === 0 && w6 === 0 && w7 <= 1) return true;
+	const embedsV4 = (upperZero && (w5 === 0xffff || w5 === 0)) || (w0 === 0x64 && w1 === 0xff9b);
+	if (embedsV4) return isPrivateV4(`${w6 >> 8}.${w6 & 255}.${w7 >> 8}.${w7 & 255}`);
+	return (w0 & 0xfe00) === 0xfc00 || (w0 & 0xffc0) === 0xfe80;
+}
+
+/** The eight 16-bit words of an IPv6 literal (dotted IPv4 tail allowed), or undefined. */
+function ipv6Words(host: string): number[] | undefined {
+	let text = host.split("%")[0] ?? "";
+	const dotted = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+	if (dotted) {
+		const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+		text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+	}
+	const halves = text.split("::");
+	if (halves.length > 2) return undefined;
+	const parse = (part: string | undefined) => (part ? part.split(":") : []);
+	const head = parse(halves[0]);
+	const tail = parse(halves[1]);
+	const missing = 8 - head.length - tail.length;
+	if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+	const words = [...head, ...Array<string>(halves.length === 1 ? 0 : missing).fill("0"), ...tail];
+	if (!words.every((word) => /^[0-9a-f]{1,4}$/.test(word))) return undefined;
+	return words.map((word) => Number.parseInt(word, 16));
 }
 
 /** Whether `url` may be fetched: on the allowlist (host, or host:port), and not private unless listed by name. */
@@ -67,6 +106,10 @@ export const httpRequestTool = defineTool({
 	// External latency must not hold the run's object: the queue consumer makes the request.
 	execution: "queued",
 	preview: ({ method, url }) => `${method} ${url}`,
+	precheck: ({ url }, services) => {
+		const refusal = checkUrl(new URL(url), services.http.allowlist);
+		return refusal ? { code: "host_not_allowed", message: refusal, retryable: false } : undefined;
+	},
 	async execute({ method, url, headers, body }, ctx) {
 		const target = new URL(url);
 		const refusal = checkUrl(target, ctx.services.http.allowlist);
@@ -75,7 +118,7 @@ export const httpRequestTool = defineTool({
 		try {
 			response = await fetch(target, {
 				method,
-				headers,
+				headers: withIdempotencyKey(headers, ctx.idempotencyKey),
 				body,
 				redirect: "manual",
 				signal: ctx.signal,
@@ -96,6 +139,16 @@ export const httpRequestTool = defineTool({
 		});
 	},
 });
+
+/**
+ * Delivery is at least once (a report can be lost and the message redelivered), so the remote
+ * gets the step's effect key to recognise a repeat; a key the plan set itself is kept.
+ */
+function withIdempotencyKey(headers: Record<string, string> | undefined, key: string): Headers {
+	const merged = new Headers(headers);
+	if (!merged.has("Idempotency-Key")) merged.set("Idempotency-Key", key);
+	return merged;
+}
 
 async function readCapped(response: Response): Promise<{ text: string; truncated: boolean }> {
 	if (!response.body) return { text: "", truncated: false };

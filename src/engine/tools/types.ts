@@ -58,6 +58,11 @@ export interface Tool<S extends z.ZodType = z.ZodType> {
 	sleepMs?(input: z.output<S>): number;
 	/** What executing a mutating tool would do, in words, for dry runs; nothing is changed. */
 	preview?(input: z.output<S>): string;
+	/**
+	 * A refusal that execution would certainly meet, known without executing (a host off the
+	 * allowlist): dry runs report it instead of promising what would not happen.
+	 */
+	precheck?(input: z.output<S>, services: ToolServices): ToolFailure | undefined;
 	/** Undoes a successful execution, given its input and output (the saga's compensation). */
 	compensate?(input: z.output<S>, output: Json, ctx: ToolContext): Promise<ToolResult>;
 }

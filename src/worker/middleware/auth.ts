@@ -1,14 +1,24 @@
 import { drizzle } from "drizzle-orm/d1";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { authRequired, bootstrapTenant, DEFAULT_TENANT, isProduction } from "../../config";
 import { tenantForKeyHash } from "../../db/api-keys";
+import { BoundedCache } from "../../engine/bounded-cache";
 import { AppError } from "../../engine/errors";
+import { type Bucket, type BucketConfig, take } from "../../engine/resilience/token-bucket";
 import type { AppEnv } from "../app-env";
 
 const BEARER = /^Bearer ([\x21-\x7e]{16,256})$/;
-const CACHE_MS = 60_000;
-/** Key hash → tenant, per isolate, so a hot key costs one D1 read a minute. */
-const cache = new Map<string, { tenant: string | undefined; until: number }>();
+const KNOWN_KEY_MS = 60_000;
+const UNKNOWN_KEY_MS = 10_000;
+/** Key hash → tenant (or none), per isolate, so a hot key costs one D1 read a minute. */
+const keys = new BoundedCache<string | null>(10_000, KNOWN_KEY_MS);
+/**
+ * Failed authentications per client address, per isolate: 30 in a burst, then one every 2 s.
+ * Checked before any D1 read, so a flood of invented keys costs a map lookup, not a query.
+ */
+const FAILURES: BucketConfig = { capacity: 30, refill_per_s: 0.5 };
+const failures = new BoundedCache<Bucket>(10_000, 120_000);
 
 /**
  * Resolves the caller's tenant. With auth off (local development) everyone is the default tenant.
@@ -26,10 +36,18 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 			"This deployment has no key store: set the BOOTSTRAP_API_KEY secret",
 		);
 	}
+	const address = c.req.header("CF-Connecting-IP") ?? "unknown";
+	refuseFlooding(c, address);
 	const match = BEARER.exec(c.req.header("Authorization") ?? "");
-	if (!match?.[1]) throw new AppError("unauthorized", "Send Authorization: Bearer <api key>");
+	if (!match?.[1]) {
+		recordFailure(address);
+		throw new AppError("unauthorized", "Send Authorization: Bearer <api key>");
+	}
 	const tenant = await tenantFor(c.env, match[1]);
-	if (!tenant) throw new AppError("unauthorized", "Unknown or revoked API key");
+	if (!tenant) {
+		recordFailure(address);
+		throw new AppError("unauthorized", "Unknown or revoked API key");
+	}
 	c.set("tenant", tenant);
 	await next();
 });
@@ -47,11 +65,31 @@ async function tenantFor(env: Env, key: string): Promise<string | undefined> {
 		if (await sameHash(hash, await bootstrapDigest.hash)) return bootstrapTenant(env);
 	}
 	const hex = [...new Uint8Array(hash)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-	const cached = cache.get(hex);
-	if (cached && cached.until > Date.now()) return cached.tenant;
+	const cached = keys.get(hex, Date.now());
+	if (cached !== undefined) return cached ?? undefined;
 	const tenant = await tenantForKeyHash(drizzle(env.DB), hex);
-	cache.set(hex, { tenant, until: Date.now() + CACHE_MS });
+	keys.set(hex, tenant ?? null, Date.now(), tenant ? KNOWN_KEY_MS : UNKNOWN_KEY_MS);
 	return tenant;
+}
+
+/** 429 before any work when this address has used up its failed attempts. */
+function refuseFlooding(c: Context<AppEnv>, address: string): void {
+	const bucket = failures.get(address, Date.now());
+	if (!bucket) return;
+	const peek = take(bucket, 1, Date.now(), FAILURES);
+	if (peek.allowed) return;
+	const seconds = Math.max(1, Math.ceil(peek.retry_after_ms / 1000));
+	c.header("Retry-After", String(seconds));
+	throw new AppError(
+		"rate_limited",
+		`Too many failed authentications from this address; retry in ${seconds} s`,
+		{ retry_after_s: seconds },
+	);
+}
+
+function recordFailure(address: string): void {
+	const now = Date.now();
+	failures.set(address, take(failures.get(address, now), 1, now, FAILURES).bucket, now);
 }
 
 function sha256(text: string): Promise<ArrayBuffer> {

@@ -25,10 +25,12 @@ async function deliver(message: Message, env: Env): Promise<void> {
 			return;
 		}
 		const tool = registryFor(env).get(work.tool);
-		const ctx = {
-			...toolContextFor(env, work, work.step_number, work.attempt, new AbortController().signal),
-			idempotencyKey: work.idempotency_key,
-		};
+		const ctx = toolContextFor(
+			env,
+			work,
+			{ stepNumber: work.step_number, attempt: work.attempt, idempotencyKey: work.idempotency_key },
+			new AbortController().signal,
+		);
 		const result = tool
 			? await executeStep(tool, work.input, ctx, work.timeout_ms)
 			: fail("unknown_tool", `Tool '${work.tool}' is not registered here`);

@@ -5,9 +5,14 @@ import { breakerReports } from "../../durable/tool-breakers";
 import type { AppEnv } from "../app-env";
 import { methodNotAllowed } from "../errors";
 
-/** Liveness plus a D1 round trip; 503 when the archive database does not answer. */
+/**
+ * GET /health is liveness for load balancers and uptime checks: public (the auth middleware lets
+ * exactly this path through), constant-time, touching nothing. GET /health/checks, behind auth
+ * like every other route, adds a D1 round trip and each tool's breaker.
+ */
 export const health = new Hono<AppEnv>()
-	.get("/", async (c) => {
+	.get("/", (c) => c.json({ status: "ok", version: packageJson.version }))
+	.get("/checks", async (c) => {
 		const started = Date.now();
 		let d1: { status: "ok" | "error"; latency_ms: number; error?: string };
 		try {
@@ -30,4 +35,5 @@ export const health = new Hono<AppEnv>()
 			status === "ok" ? 200 : 503,
 		);
 	})
-	.all("/", methodNotAllowed(["GET"]));
+	.all("/", methodNotAllowed(["GET"]))
+	.all("/checks", methodNotAllowed(["GET"]));

@@ -6,6 +6,7 @@ import { toolContextFor } from "../../durable/tool-context";
 import { AppError } from "../../engine/errors";
 import { executeStep } from "../../engine/run/execute-step";
 import { resolvePolicy } from "../../engine/run/retry-policy";
+import { dryRunOf } from "../../engine/tools/dry-run";
 import { DeliveryFault, fail } from "../../engine/tools/types";
 import type { AppEnv } from "../app-env";
 import { methodNotAllowed } from "../errors";
@@ -43,18 +44,15 @@ export const tools = new Hono<AppEnv>()
 					{ issues },
 				);
 			}
-			if (tool.mutates) {
-				const would = tool.preview?.(parsed.data) ?? `Call '${name}' with this input`;
-				return c.json({
-					tool: name,
-					valid: true,
-					executed: false,
-					would,
-					requires_approval: tool.requiresApproval ?? false,
-				});
-			}
 			const dryRun = { run_id: `dry-run:${crypto.randomUUID()}`, tenant: c.var.tenant } as const;
-			const ctx = toolContextFor(c.env, dryRun, 1, 1, new AbortController().signal);
+			const ctx = toolContextFor(
+				c.env,
+				dryRun,
+				{ stepNumber: 1, attempt: 1, idempotencyKey: `${dryRun.run_id}:1` },
+				new AbortController().signal,
+			);
+			const verdict = dryRunOf(tool, parsed.data, ctx.services);
+			if (!verdict.executed) return c.json({ tool: name, valid: true, ...verdict });
 			const timeoutMs = resolvePolicy(tool.retry, undefined).timeout_ms;
 			// A dry run has no delivery to fault: an injected delivery fault is just its result.
 			const result = await executeStep(tool, input, ctx, timeoutMs).catch((error: unknown) => {

@@ -15,13 +15,11 @@ function clientOf(c: Context<AppEnv>) {
 	return runClient(c.env, parseRunId(c.env.RUNS, c.req.param("id") ?? ""));
 }
 
-/** A refused control call becomes a 409 carrying the run's current status. */
+/** A refused control call becomes its error; one that depends on the run names its status. */
 function answer(c: Context<AppEnv>, result: ControlResult) {
 	if (result.ok) return c.json(result.run);
-	if (result.code === "step_not_found" && result.status === "unknown") {
-		throw new AppError("run_not_found", "No run has this id");
-	}
-	throw new AppError(result.code, result.message, { status: result.status });
+	const { code, message, status } = result.error;
+	throw new AppError(code, message, status === undefined ? undefined : { status });
 }
 
 const Reason = z.string().trim().min(1).max(1_000);

@@ -21,9 +21,20 @@ const CreateRunBody = RunOptionsSchema.extend({
 	planner: z.enum(["auto", "llm", "rules"]).optional(),
 	/** false skips the LLM plan cache for this request. */
 	cache: z.boolean().default(true),
-}).refine((body) => (body.prompt === undefined) !== (body.plan === undefined), {
-	message: "Send either a prompt or a plan, not both",
-	path: ["prompt"],
+}).superRefine((body, ctx) => {
+	if (body.prompt !== undefined && body.plan !== undefined) {
+		ctx.addIssue({
+			code: "custom",
+			path: ["plan"],
+			message: "Send either a prompt or a plan, not both",
+		});
+	} else if (body.prompt === undefined && body.plan === undefined) {
+		ctx.addIssue({
+			code: "custom",
+			path: ["prompt"],
+			message: "Send a prompt (a task in words) or a plan (steps of your own); neither was given",
+		});
+	}
 });
 
 type CreateRunBody = z.infer<typeof CreateRunBody>;
@@ -61,8 +72,9 @@ export const createRun = factory.createHandlers(validate("json", CreateRunBody),
 		);
 	}
 	if (claim.status !== "replay") throw new Error("unreachable claim state");
-	// create() is idempotent, so a replay racing the original's creation is still answered.
-	return respond(c, await start(c, claim.init), 200);
+	// create() is idempotent, so a replay racing the original's creation is still answered. A
+	// replay takes no live-run slot: the original took the run's one slot, and gives it back.
+	return respond(c, await start(c, claim.init, { takeSlot: false }), 200);
 });
 
 /** Plans (or takes the client's plan), validates, and builds the new run's creation input. */
@@ -89,28 +101,38 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 	};
 }
 
-export async function start(c: Context<AppEnv>, init: RunInit): Promise<RunView> {
-	let holdsSlot = false;
-	if (authRequired(c.env)) {
-		// Where tenants are real, each holds at most its live-run allowance at once.
-		const quota = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(init.tenant));
+/**
+ * Creates the run on its object. Where keys are required the run first takes one of its
+ * tenant's live-run slots, given back by the run's archive, or here at once if creation fails.
+ */
+export async function start(
+	c: Context<AppEnv>,
+	init: RunInit,
+	{ takeSlot = true }: { takeSlot?: boolean } = {},
+): Promise<RunView> {
+	const quota = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(init.tenant));
+	const holdsSlot = takeSlot && authRequired(c.env);
+	if (holdsSlot) {
 		const limit = limitsFor(c.env, init.tenant).live_runs;
 		const slot = await quota.acquireRun(init.run_id, limit);
 		if (!slot.ok) {
 			throw new AppError(
 				"too_many_live_runs",
 				`This tenant already has ${slot.live} live runs; the limit is ${limit}`,
-				{
-					limit,
-				},
+				{ limit },
 			);
 		}
-		holdsSlot = true;
 	}
-	const run = await runClient(c.env, c.env.RUNS.idFromString(init.run_id)).create({
-		...init,
-		live_slot: holdsSlot,
-	});
+	let run: RunView;
+	try {
+		run = await runClient(c.env, c.env.RUNS.idFromString(init.run_id)).create({
+			...init,
+			live_slot: holdsSlot,
+		});
+	} catch (error) {
+		if (holdsSlot) await quota.releaseRun(init.run_id);
+		throw error;
+	}
 	c.var.logger.debug("run created", { run_id: run.run_id, steps: init.plan.steps.length });
 	return run;
 }

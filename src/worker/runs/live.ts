@@ -1,9 +1,11 @@
-import { streamSSE } from "hono/streaming";
+import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { runClient } from "../../durable/run-client";
 import { RUN_TENANT_HEADER } from "../../durable/run-object";
 import { AppError } from "../../engine/errors";
-import { isTerminalEvent, toPublicEvent } from "../../engine/run/public-event";
+import type { RunEvent } from "../../engine/run/events";
+import { eventMessage, isTerminalEvent, snapshotMessage } from "../../engine/run/public-event";
+import { TERMINAL_RUN_STATUSES } from "../../engine/run/state";
 import { factory } from "../factory";
 import { parseRunId } from "../run-id";
 import { validate } from "../validate";
@@ -30,9 +32,10 @@ export const followRunSocket = factory.createHandlers(validate("query", After), 
 const HEARTBEAT_MS = 25_000;
 
 /**
- * GET /runs/:id/stream: the same sequence as Server-Sent Events, `id:` being the seq. A fresh
- * client gets a snapshot first; one resuming with Last-Event-ID (or ?after=) gets every event
- * after it. The stream ends after the run's final event.
+ * GET /runs/:id/stream: the same messages as the WebSocket, as Server-Sent Events with `id:`
+ * being the seq. A fresh client gets a snapshot first; one resuming with Last-Event-ID (or
+ * ?after=) gets every event after it and no snapshot. The stream ends after the run's final
+ * event, at once when that was already sent, and its loop stops when the client goes away.
  */
 export const followRunStream = factory.createHandlers(validate("query", After), async (c) => {
 	const runId = c.req.param("id") ?? "";
@@ -48,13 +51,7 @@ export const followRunStream = factory.createHandlers(validate("query", After), 
 		// Purged from its object: the archive holds the whole, finished log.
 		const archived = await eventsOf(c, runId, resumeFrom ?? 0);
 		return streamSSE(c, async (stream) => {
-			for (const event of archived) {
-				await stream.writeSSE({
-					id: String(event.seq),
-					event: "event",
-					data: JSON.stringify(toPublicEvent(event)),
-				});
-			}
+			for (const event of archived) await writeEvent(stream, event);
 		});
 	}
 	return streamSSE(c, async (stream) => {
@@ -65,23 +62,32 @@ export const followRunStream = factory.createHandlers(validate("query", After), 
 			await stream.writeSSE({
 				id: String(last),
 				event: "snapshot",
-				data: JSON.stringify({ type: "snapshot", seq: last, run }),
+				data: JSON.stringify(snapshotMessage(last, run)),
 			});
 			if (events.some(isTerminalEvent)) return;
+		} else if (TERMINAL_RUN_STATUSES.has(run.status)) {
+			// Nothing more will be appended: what is recorded after `last` is all there is.
+			for (const event of (await client.events(tenant, last)) ?? [])
+				await writeEvent(stream, event);
+			return;
 		}
-		for (;;) {
+		while (!stream.aborted && !stream.closed) {
 			const event = await client.nextEvent(tenant, last, HEARTBEAT_MS);
 			if (!event) {
 				await stream.write(": heartbeat\n\n");
 				continue;
 			}
 			last = event.seq;
-			await stream.writeSSE({
-				id: String(event.seq),
-				event: "event",
-				data: JSON.stringify(toPublicEvent(event)),
-			});
+			await writeEvent(stream, event);
 			if (isTerminalEvent(event)) return;
 		}
 	});
 });
+
+function writeEvent(stream: SSEStreamingApi, event: RunEvent): Promise<void> {
+	return stream.writeSSE({
+		id: String(event.seq),
+		event: "event",
+		data: JSON.stringify(eventMessage(event)),
+	});
+}

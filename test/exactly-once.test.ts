@@ -1,0 +1,123 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Bulkhead } from "../src/durable/bulkhead";
+import { RunDriver } from "../src/durable/run-driver";
+import { step } from "./fixtures/plans";
+import {
+	api,
+	eventsOf,
+	followEvents,
+	settle,
+	startPlan,
+	stubFor,
+	todoTitles,
+} from "./fixtures/runs";
+
+afterEach(() => {
+	vi.restoreAllMocks();
+});
+
+async function alarmAt(runId: string): Promise<number | null> {
+	return runInDurableObject(stubFor(runId), (_, state) => state.storage.getAlarm());
+}
+
+describe("retry during the archive", () => {
+	it("keeps the retry: the archive neither marks the run archived nor moves its alarm away", async () => {
+		const runId = await startPlan(
+			{
+				goal: "fail, then retry while archiving",
+				steps: [step(1, "chaos", { behaviours: [{ fail: "fatal" }, {}], output: "retried" })],
+			},
+			{ policy: { max_attempts: 1 } },
+		);
+		expect((await settle(runId)).status).toBe("failed");
+
+		const afterArchive = await runInDurableObject(stubFor(runId), async (instance, state) => {
+			// As if the archive had not landed yet: the alarm that writes it races a retry.
+			state.storage.kv.delete("archived_at");
+			const archiving = instance.alarm();
+			const retried = await instance.retry("default");
+			await archiving;
+			return {
+				retried: retried.ok,
+				archivedAt: state.storage.kv.get("archived_at"),
+				alarm: await state.storage.getAlarm(),
+			};
+		});
+		expect(afterArchive.retried).toBe(true);
+		expect(afterArchive.archivedAt).toBeUndefined();
+		expect(afterArchive.alarm).not.toBeNull();
+		expect(afterArchive.alarm ?? Infinity).toBeLessThan(Date.now() + 60_000);
+
+		const run = await settle(runId);
+		expect(run).toMatchObject({ status: "completed", result: "retried" });
+		const row = await env.DB.prepare("SELECT status FROM runs WHERE run_id = ?")
+			.bind(runId)
+			.first();
+		expect(row).toEqual({ status: "completed" });
+	});
+});
+
+describe("effect idempotency keys", () => {
+	it("redoes an effect that compensation undid when the run is retried", async () => {
+		const title = "redo me after the undo";
+		const runId = await startPlan(
+			{
+				goal: "add, then fail once",
+				steps: [
+					step(1, "todo.add", { title }),
+					step(2, "chaos", { behaviours: [{ fail: "fatal" }, {}] }, [1]),
+				],
+			},
+			{ compensate_on_failure: true, policy: { max_attempts: 1 } },
+		);
+		const failed = await settle(runId);
+		expect(failed.execution_log[0]?.status).toBe("compensated");
+		expect(await todoTitles()).not.toContain(title);
+
+		expect((await api(`/runs/${runId}/retry`, { method: "POST" })).status).toBe(200);
+		const run = await settle(runId);
+		expect(run.status).toBe("completed");
+		expect((await todoTitles()).filter((candidate) => candidate === title)).toHaveLength(1);
+		const added = run.execution_log[0]?.output as { id: string };
+		const original = failed.execution_log[0]?.output as { id: string };
+		expect(added.id).not.toBe(original.id);
+	});
+});
+
+describe("unreachable gates", () => {
+	it("fail the attempt retryably instead of stopping the run", async () => {
+		// A queued step asks its bulkhead objects first, and their answer is never cached.
+		const acquire = vi
+			.spyOn(Bulkhead.prototype, "acquire")
+			.mockRejectedValueOnce(new Error("bulkhead object unreachable"));
+		const runId = await startPlan({
+			goal: "survive a broken bulkhead",
+			steps: [step(1, "chaos.queued", { behaviours: [{}], output: "made it" })],
+		});
+		const run = await settle(runId);
+		expect(acquire).toHaveBeenCalled();
+		expect(run).toMatchObject({ status: "completed", result: "made it" });
+		const retried = (await eventsOf(runId)).find(
+			(event) => event.data.type === "step_retry_scheduled",
+		);
+		expect(retried?.data).toMatchObject({ error: { code: "gate_unavailable" } });
+	});
+
+	it("leave a live run holding an alarm when its alarm handler fails", async () => {
+		const runId = await startPlan({
+			goal: "outlive a failing alarm",
+			steps: [step(1, "wait", { ms: 60_000 })],
+		});
+		await followEvents(runId, (event) => event.data.type === "step_sleeping");
+		vi.spyOn(RunDriver.prototype, "drive").mockRejectedValue(new Error("D1 binding gone"));
+		await runInDurableObject(stubFor(runId), (instance, state) => {
+			state.storage.deleteAlarm();
+			return instance.alarm();
+		});
+		const view = await api(`/runs/${runId}`);
+		expect(((await view.json()) as { status: string }).status).toBe("running");
+		expect(await alarmAt(runId)).toBeGreaterThan(Date.now());
+	});
+});
