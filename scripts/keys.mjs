@@ -69,15 +69,24 @@ switch (command) {
 			console.error("usage: npm run keys -- revoke <key prefix>");
 			process.exit(2);
 		}
-		const revoked = execute(
-			`UPDATE api_keys SET revoked_at = ${quote(new Date().toISOString())} WHERE key_prefix = ${quote(prefix)} AND revoked_at IS NULL RETURNING key_prefix, tenant`,
+		const matching = execute(
+			`SELECT key_prefix, tenant FROM api_keys WHERE revoked_at IS NULL AND substr(key_prefix, 1, ${prefix.length}) = ${quote(prefix)}`,
 		);
-		if (revoked.length === 0) {
+		if (matching.length === 0) {
 			console.error(`no active key starts ${prefix} (see npm run keys -- list)`);
 			process.exit(1);
 		}
+		if (matching.length > 1) {
+			const which = matching.map((key) => `${key.key_prefix} (${key.tenant})`).join(", ");
+			console.error(`${prefix} matches ${matching.length} active keys: ${which}; give more of it`);
+			process.exit(1);
+		}
+		const [key] = matching;
+		execute(
+			`UPDATE api_keys SET revoked_at = ${quote(new Date().toISOString())} WHERE key_prefix = ${quote(key.key_prefix)} AND revoked_at IS NULL`,
+		);
 		console.log(
-			`revoked ${revoked.length} key(s) starting ${prefix} (effective within a minute: Workers cache lookups for 60 s)`,
+			`revoked ${key.key_prefix} of tenant ${key.tenant} (effective within a minute: Workers cache lookups for 60 s)`,
 		);
 		break;
 	}

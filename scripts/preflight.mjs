@@ -22,7 +22,7 @@ function problemsIn(config, root) {
 	for (const db of config.d1_databases ?? []) {
 		if (!db.database_id || PLACEHOLDER_ID.test(db.database_id)) {
 			problems.push(
-				`D1 binding ${db.binding}: database_id is the local placeholder. Run ` +
+				`D1 binding ${db.binding}: database_id is the local placeholder ${db.database_id}. Run ` +
 					`\`npx wrangler d1 create ${db.database_name}\` and paste its id into wrangler.toml.`,
 			);
 		}
@@ -51,8 +51,10 @@ function problemsIn(config, root) {
 }
 
 const configPath = option("--config") ?? "wrangler.toml";
+const envFlag = args.find((arg) => arg.startsWith("--env=") || arg.startsWith("-e="));
+const env = option("--env") ?? option("-e") ?? envFlag?.split("=")[1];
 const config = unstable_readConfig(
-	{ config: configPath, env: option("--env") },
+	{ config: configPath, env: env || undefined },
 	{ hideWarnings: true },
 );
 const problems = problemsIn(config, path.dirname(path.resolve(configPath)));
