@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import { BulkheadLeases } from "../src/durable/bulkhead-leases";
 import type { RunEvent } from "../src/engine/run/events";
+import { settingsFor } from "../src/settings";
 import { step } from "./fixtures/plans";
 import { api, clientFor, eventsOf, followEvents, settle, startPlan } from "./fixtures/runs";
 
@@ -145,10 +146,11 @@ describe("bulkheads", () => {
 	});
 
 	it("take the tenant's slot and the tool's together, or neither", async () => {
-		const leases = new BulkheadLeases({
+		const limited = {
 			...env,
 			BULKHEADS: JSON.stringify({ tenant: 2, tool: 0, tools: { "http.request": 1 } }),
-		});
+		};
+		const leases = new BulkheadLeases(limited, settingsFor(limited));
 		const run = env.RUNS.newUniqueId().toString();
 		expect(await leases.acquire(run, "acme", "chaos.queued", "a", 10_000)).toBeNull();
 		expect(await leases.acquire(run, "acme", "chaos.queued", "b", 10_000)).toBeNull();

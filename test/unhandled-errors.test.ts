@@ -27,3 +27,20 @@ describe("unhandled errors", () => {
 		logged.mockRestore();
 	});
 });
+
+describe("invalid settings", () => {
+	it("answer 503 misconfigured, naming the variable but not its value", async () => {
+		const app = createApp();
+		const broken = { ...env, CIRCUIT_BREAKERS: '{"default": {"failure_rate": 7}}' };
+		const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+		const ctx = createExecutionContext();
+		const res = await app.fetch(new Request("http://runtime.test/runs"), broken, ctx);
+		await waitOnExecutionContext(ctx);
+		expect(res.status).toBe(503);
+		expect(await res.json()).toMatchObject({
+			error: { code: "misconfigured", message: expect.stringContaining("CIRCUIT_BREAKERS") },
+		});
+		expect(String(logged.mock.calls.at(-1)?.[0])).toContain("invalid settings");
+		logged.mockRestore();
+	});
+});

@@ -1,4 +1,4 @@
-import { bulkheadLimitsFor } from "../config";
+import { bulkheadLimitsFor, type Settings } from "../settings";
 
 /**
  * The bulkhead slots of queued steps: one in the tenant's Bulkhead and one in the tool's, taken
@@ -6,7 +6,10 @@ import { bulkheadLimitsFor } from "../config";
  * is isolated per run already; queued steps share the consumers and whatever the tool reaches.
  */
 export class BulkheadLeases {
-	constructor(private readonly env: Env) {}
+	constructor(
+		private readonly env: Env,
+		private readonly settings: Settings,
+	) {}
 
 	/**
 	 * Takes both slots for `leaseId`; null when granted, else which bulkhead is full. A run turned
@@ -40,7 +43,7 @@ export class BulkheadLeases {
 	}
 
 	private scopes(tenant: string, tool: string): Array<[string, number]> {
-		const limits = bulkheadLimitsFor(this.env, tool);
+		const limits = bulkheadLimitsFor(this.settings, tool);
 		const scopes: Array<[string, number]> = [
 			[`tenant:${tenant}`, limits.tenant],
 			[`tool:${tool}`, limits.tool],

@@ -14,6 +14,7 @@ import {
 	normaliseBreaker,
 	recordOutcome,
 } from "../engine/resilience/circuit-breaker";
+import { settingsFor } from "../settings";
 
 export class CircuitBreaker extends DurableObject<Env> {
 	private read(): BreakerState {
@@ -51,6 +52,6 @@ export class CircuitBreaker extends DurableObject<Env> {
 	}
 
 	private logTransition(name: string, to: string): void {
-		loggerFor(this.env, { breaker: name }).warn("circuit breaker transition", { to });
+		loggerFor(settingsFor(this.env), { breaker: name }).warn("circuit breaker transition", { to });
 	}
 }

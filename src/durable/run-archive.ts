@@ -1,9 +1,10 @@
 import { drizzle } from "drizzle-orm/d1";
-import { retentionMs } from "../config";
+
 import { writeRun } from "../db/archive";
 import type { Logger } from "../engine/log";
 import type { RunEvent } from "../engine/run/events";
 import type { RunState } from "../engine/run/state";
+import { retentionMs, type Settings } from "../settings";
 
 const ARCHIVE_RETRY_MAX_MS = 60_000;
 const ARCHIVED_AT = "archived_at";
@@ -19,6 +20,7 @@ export class RunArchive {
 	constructor(
 		private readonly ctx: DurableObjectState,
 		private readonly env: Env,
+		private readonly settings: Settings,
 		private readonly logger: () => Logger,
 	) {}
 
@@ -68,7 +70,7 @@ export class RunArchive {
 			}
 			this.ctx.storage.kv.put(ARCHIVED_AT, archivedAt);
 			this.failures = 0;
-			await this.ctx.storage.setAlarm(Date.parse(archivedAt) + retentionMs(this.env));
+			await this.ctx.storage.setAlarm(Date.parse(archivedAt) + retentionMs(this.settings));
 			this.logger().debug("run archived");
 		} catch (error) {
 			this.failures += 1;
@@ -80,7 +82,7 @@ export class RunArchive {
 
 	/** True once the retention period is over and the object's storage is gone. */
 	async purgeIfDue(archivedAt: string): Promise<boolean> {
-		const purgeAt = Date.parse(archivedAt) + retentionMs(this.env);
+		const purgeAt = Date.parse(archivedAt) + retentionMs(this.settings);
 		if (Date.now() < purgeAt) {
 			await this.ctx.storage.setAlarm(purgeAt);
 			return false;

@@ -4,7 +4,6 @@
  * steps when asked, and sleeps on a later alarm when nothing is left to do now. Every decision
  * comes from src/engine/run/scheduler.ts; this class only carries them out against the object.
  */
-import { queueDeliveryMs } from "../config";
 import type { Json } from "../engine/json";
 import type { Logger } from "../engine/log";
 import { deferForOpenBreaker } from "../engine/run/attempt";
@@ -23,6 +22,7 @@ import { isTerminal, type RunState } from "../engine/run/state";
 import { toolWorkFor } from "../engine/run/tool-work";
 import type { ToolRegistry } from "../engine/tools/registry";
 import { fail, type Tool, type ToolContext, type ToolResult } from "../engine/tools/types";
+import type { Settings } from "../settings";
 import { type InflightSteps, raceUntil } from "./inflight-steps";
 import type { RunArchive } from "./run-archive";
 import { type GatedAttempt, StepGate } from "./step-gate";
@@ -45,6 +45,7 @@ const SLOT_MARGIN_MS = 5_000;
 export interface RunHost {
 	ctx: DurableObjectState;
 	env: Env;
+	settings: Settings;
 	registry: ToolRegistry;
 	inflight: InflightSteps;
 	archive: RunArchive;
@@ -62,7 +63,7 @@ export class RunDriver {
 	private readonly gate: StepGate;
 
 	constructor(private readonly host: RunHost) {
-		this.gate = new StepGate(host.env, () => host.logger());
+		this.gate = new StepGate(host.env, host.settings, () => host.logger());
 	}
 
 	/** A bulkhead freed a slot: held steps ask again now rather than at their next poll. */
@@ -188,7 +189,7 @@ export class RunDriver {
 		const queued = tool.execution === "queued";
 		const gated = this.gated(stepNumber, attempt, tool.name, queued);
 		const deadline =
-			Date.now() + this.policyFor(tool.name).timeout_ms + queueDeliveryMs(this.host.env);
+			Date.now() + this.policyFor(tool.name).timeout_ms + this.host.settings.QUEUE_DELIVERY_MS;
 		const verdict = await this.gate.enter(gated, deadline - Date.now() + SLOT_MARGIN_MS);
 		if (verdict.kind === "full") {
 			this.heldUntil.set(stepNumber, Date.now() + BULKHEAD_POLL_MS);
@@ -379,7 +380,13 @@ export class RunDriver {
 			step_number: stepNumber,
 			effect_generation: step?.effect_generation ?? 0,
 		});
-		return toolContextFor(this.host.env, state, { stepNumber, attempt, idempotencyKey }, signal);
+		return toolContextFor(
+			this.host.env,
+			this.host.settings,
+			state,
+			{ stepNumber, attempt, idempotencyKey },
+			signal,
+		);
 	}
 
 	private policyFor(toolName: string) {

@@ -39,6 +39,7 @@ import { applyEvent, foldEvents } from "../engine/run/reducer";
 import { isTerminal, type RunState, type RunView, toRunView } from "../engine/run/state";
 import { deliveryVerdict } from "../engine/run/tool-work";
 import { fail, type ToolResult } from "../engine/tools/types";
+import { type Settings, settingsFor } from "../settings";
 import { EventLog } from "./event-log";
 import { InflightSteps } from "./inflight-steps";
 import { LiveUpdates } from "./live-updates";
@@ -65,6 +66,7 @@ const ALARM_RETRY_MS = 5_000;
 
 export class RunObject extends DurableObject<Env> {
 	private log: EventLog;
+	private readonly settings: Settings;
 	private readonly registry;
 	private state: RunState | undefined;
 	private readonly inflight = new InflightSteps();
@@ -77,12 +79,14 @@ export class RunObject extends DurableObject<Env> {
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.log = new EventLog(ctx.storage.sql);
-		this.registry = registryFor(env);
+		this.settings = settingsFor(env);
+		this.registry = registryFor(this.settings);
 		this.live = new LiveUpdates(ctx);
-		this.archive = new RunArchive(ctx, env, () => this.logger);
+		this.archive = new RunArchive(ctx, env, this.settings, () => this.logger);
 		this.driver = new RunDriver({
 			ctx,
 			env,
+			settings: this.settings,
 			registry: this.registry,
 			inflight: this.inflight,
 			archive: this.archive,
@@ -91,13 +95,16 @@ export class RunObject extends DurableObject<Env> {
 			logger: () => this.logger,
 		});
 		this.state = foldEvents(this.log.read());
-		this.logger = loggerFor(env, { run_id: this.state?.run_id });
+		this.logger = loggerFor(this.settings, { run_id: this.state?.run_id });
 	}
 
 	/** Records the run and schedules its first alarm. Repeating the call returns the same run. */
 	async create(init: RunInit): Promise<RunView> {
 		if (!this.state) {
-			this.logger = loggerFor(this.env, { run_id: init.run_id, request_id: init.request_id });
+			this.logger = loggerFor(this.settings, {
+				run_id: init.run_id,
+				request_id: init.request_id,
+			});
 			const { request_id: _requestId, reused, ...created } = init;
 			this.append({ type: "run_created", ...created });
 			for (const { step, output } of reused) this.append({ type: "step_reused", step, output });

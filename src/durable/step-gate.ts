@@ -1,5 +1,6 @@
 import type { Logger } from "../engine/log";
 import type { ToolResult } from "../engine/tools/types";
+import type { Settings } from "../settings";
 import { BulkheadLeases, leaseIdFor } from "./bulkhead-leases";
 import { ToolBreakers } from "./tool-breakers";
 
@@ -31,10 +32,11 @@ export class StepGate {
 
 	constructor(
 		env: Env,
+		settings: Settings,
 		private readonly logger: () => Logger,
 	) {
-		this.breakers = new ToolBreakers(env);
-		this.leases = new BulkheadLeases(env);
+		this.breakers = new ToolBreakers(env, settings);
+		this.leases = new BulkheadLeases(env, settings);
 	}
 
 	/**

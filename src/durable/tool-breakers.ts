@@ -6,13 +6,14 @@
  * report (a failure, or a success a second after the last report). A failure rate needs the
  * successes too, but not one RPC each. Another isolate's verdict reaches this one within a second.
  */
-import { breakerConfigFor } from "../config";
+
 import {
 	type BreakerState,
 	type CallOutcome,
 	windowTotals,
 } from "../engine/resilience/circuit-breaker";
 import type { ToolResult } from "../engine/tools/types";
+import { breakerConfigFor, type Settings } from "../settings";
 
 const FRESH_MS = 1_000;
 const seen = new Map<string, { state: BreakerState; at: number }>();
@@ -35,10 +36,13 @@ export function outcomeOf(result: ToolResult): CallOutcome {
 }
 
 export class ToolBreakers {
-	constructor(private readonly env: Env) {}
+	constructor(
+		private readonly env: Env,
+		private readonly settings: Settings,
+	) {}
 
 	async admit(tool: string, now = Date.now()): Promise<BreakerVerdict> {
-		const config = breakerConfigFor(this.env, tool);
+		const config = breakerConfigFor(this.settings, tool);
 		const cached = fresh(tool, now);
 		if (cached?.status === "closed") return { allowed: true };
 		const reopensAt = (cached?.opened_at ?? 0) + config.cool_down_ms;
@@ -65,7 +69,7 @@ export class ToolBreakers {
 			const state = await this.stub(tool).record(
 				breakerName(tool),
 				outcome,
-				breakerConfigFor(this.env, tool),
+				breakerConfigFor(this.settings, tool),
 				batched,
 			);
 			seen.set(tool, { state, at: Date.now() });
@@ -96,6 +100,7 @@ export interface BreakerReport {
 /** Each tool's breaker as its object holds it now, read in parallel. */
 export async function breakerReports(
 	env: Env,
+	settings: Settings,
 	tools: readonly string[],
 ): Promise<Record<string, BreakerReport>> {
 	const now = Date.now();
@@ -108,7 +113,7 @@ export async function breakerReports(
 			{
 				status: state.status,
 				opened_at: state.opened_at === null ? null : new Date(state.opened_at).toISOString(),
-				recent_failures: windowTotals(state, now, breakerConfigFor(env, tools[index] ?? ""))
+				recent_failures: windowTotals(state, now, breakerConfigFor(settings, tools[index] ?? ""))
 					.failures,
 				counters: state.counters,
 			},

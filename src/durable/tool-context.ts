@@ -1,6 +1,6 @@
-import { httpAllowlist } from "../config";
 import type { RunState } from "../engine/run/state";
 import type { ToolContext } from "../engine/tools/types";
+import type { Settings } from "../settings";
 import { todoPortFor } from "./todo-port";
 
 /**
@@ -9,6 +9,7 @@ import { todoPortFor } from "./todo-port";
  */
 export function toolContextFor(
 	env: Env,
+	settings: Settings,
 	state: Pick<RunState, "run_id" | "tenant">,
 	attempt: { stepNumber: number; attempt: number; idempotencyKey: string },
 	signal: AbortSignal,
@@ -20,7 +21,7 @@ export function toolContextFor(
 		signal,
 		services: {
 			todos: todoPortFor(env.TODOS, state.tenant),
-			http: { allowlist: httpAllowlist(env) },
+			http: { allowlist: settings.HTTP_ALLOWLIST },
 		},
 	};
 }

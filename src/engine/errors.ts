@@ -6,6 +6,7 @@ export type ErrorCode =
 	| "invalid_request"
 	| "unauthorized"
 	| "auth_not_configured"
+	| "misconfigured"
 	| "invalid_plan"
 	| "unplannable_prompt"
 	| "run_not_found"

@@ -3,8 +3,8 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import { corsOrigins } from "../config";
 import { AppError } from "../engine/errors";
+import { isProduction } from "../settings";
 import type { AppEnv } from "./app-env";
 import { handleError } from "./errors";
 import { authenticate } from "./middleware/auth";
@@ -30,7 +30,14 @@ export function createApp() {
 	});
 	app.use(
 		cors({
-			origin: (origin, c) => (corsOrigins(c.env).includes(origin) ? origin : null),
+			origin: (origin, c) => {
+				const { settings } = c.var;
+				// No wildcard in production: a listed "*" is ignored there.
+				const allowed = settings.CORS_ORIGINS.filter(
+					(listed: string) => listed !== "*" || !isProduction(settings),
+				);
+				return allowed.includes(origin) || allowed.includes("*") ? origin : null;
+			},
 			allowHeaders: [
 				"Authorization",
 				"Content-Type",

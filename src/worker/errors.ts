@@ -2,6 +2,8 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError, type ErrorCode } from "../engine/errors";
+import { Logger } from "../engine/log";
+import { SettingsError } from "../settings";
 import type { AppEnv } from "./app-env";
 
 /** The one table from error code to HTTP status. */
@@ -9,6 +11,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
 	invalid_request: 400,
 	unauthorized: 401,
 	auth_not_configured: 503,
+	misconfigured: 503,
 	invalid_plan: 400,
 	unplannable_prompt: 422,
 	run_not_found: 404,
@@ -45,11 +48,17 @@ export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
  */
 export function handleError(error: Error, c: Context<AppEnv>): Response {
 	if (error instanceof AppError) return errorResponse(c, error);
+	// Thrown before the request's logger exists: settings are parsed first.
+	const logger = c.var.logger ?? new Logger({ request_id: c.var.requestId });
+	if (error instanceof SettingsError) {
+		logger.error("invalid settings", { error_message: error.message });
+		return errorResponse(c, new AppError("misconfigured", error.message));
+	}
 	if (error instanceof HTTPException && error.status < 500) {
 		// Hono raises these for malformed JSON bodies, before any validator sees them.
 		return errorResponse(c, new AppError("invalid_request", error.message));
 	}
-	c.var.logger.error("unhandled error", {
+	logger.error("unhandled error", {
 		error: error.name,
 		error_message: error.message,
 		stack: error.stack,

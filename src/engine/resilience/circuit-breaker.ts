@@ -52,14 +52,6 @@ export interface BreakerState {
 	};
 }
 
-export const DEFAULT_BREAKER_CONFIG: BreakerConfig = {
-	failure_rate: 0.5,
-	minimum_calls: 20,
-	window_ms: 60_000,
-	cool_down_ms: 30_000,
-	success_threshold: 2,
-};
-
 export function closedBreaker(): BreakerState {
 	return {
 		status: "closed",

@@ -1,11 +1,12 @@
 import { drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { authRequired, bootstrapTenant, DEFAULT_TENANT, isProduction } from "../../config";
+import { DEFAULT_TENANT } from "../../config";
 import { tenantForKeyHash } from "../../db/api-keys";
 import { BoundedCache } from "../../engine/bounded-cache";
 import { AppError } from "../../engine/errors";
 import { type Bucket, type BucketConfig, take } from "../../engine/resilience/token-bucket";
+import { authRequired, isProduction, type Settings } from "../../settings";
 import type { AppEnv } from "../app-env";
 
 const BEARER = /^Bearer ([\x21-\x7e]{16,256})$/;
@@ -26,11 +27,12 @@ const failures = new BoundedCache<Bucket>(10_000, 120_000);
  * the key itself is never stored, logged or compared byte by byte.
  */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-	if (c.req.path === "/health" || !authRequired(c.env)) {
+	const { settings } = c.var;
+	if (c.req.path === "/health" || !authRequired(settings)) {
 		c.set("tenant", DEFAULT_TENANT);
 		return next();
 	}
-	if (isProduction(c.env) && !c.env.BOOTSTRAP_API_KEY) {
+	if (isProduction(settings) && !settings.BOOTSTRAP_API_KEY) {
 		throw new AppError(
 			"auth_not_configured",
 			"This deployment has no key store: set the BOOTSTRAP_API_KEY secret",
@@ -43,7 +45,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 		recordFailure(address);
 		throw new AppError("unauthorized", "Send Authorization: Bearer <api key>");
 	}
-	const tenant = await tenantFor(c.env, match[1]);
+	const tenant = await tenantFor(c.env, settings, match[1]);
 	if (!tenant) {
 		recordFailure(address);
 		throw new AppError("unauthorized", "Unknown or revoked API key");
@@ -54,15 +56,15 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 
 let bootstrapDigest: { secret: string; hash: Promise<ArrayBuffer> } | undefined;
 
-async function tenantFor(env: Env, key: string): Promise<string | undefined> {
+async function tenantFor(env: Env, settings: Settings, key: string): Promise<string | undefined> {
 	const hash = await sha256(key);
 	// The secret's digest is computed once per isolate (and again only if the secret changes).
-	const bootstrap = env.BOOTSTRAP_API_KEY;
+	const bootstrap = settings.BOOTSTRAP_API_KEY;
 	if (bootstrap) {
 		if (bootstrapDigest?.secret !== bootstrap) {
 			bootstrapDigest = { secret: bootstrap, hash: sha256(bootstrap) };
 		}
-		if (await sameHash(hash, await bootstrapDigest.hash)) return bootstrapTenant(env);
+		if (await sameHash(hash, await bootstrapDigest.hash)) return settings.BOOTSTRAP_TENANT;
 	}
 	const hex = [...new Uint8Array(hash)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 	const cached = keys.get(hex, Date.now());

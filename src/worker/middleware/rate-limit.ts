@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import { authRequired, limitsFor } from "../../config";
 import { AppError } from "../../engine/errors";
+import { authRequired, limitsFor } from "../../settings";
 import type { AppEnv } from "../app-env";
 
 /**
@@ -12,13 +12,13 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
 		c.req.method === "GET" ||
 		c.req.method === "HEAD" ||
 		c.req.method === "OPTIONS" ||
-		!authRequired(c.env)
+		!authRequired(c.var.settings)
 	) {
 		return next();
 	}
 	const { tenant } = c.var;
 	const limiter = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(tenant));
-	const { capacity, refill_per_s } = limitsFor(c.env, tenant);
+	const { capacity, refill_per_s } = limitsFor(c.var.settings, tenant);
 	const result = await limiter.take(1, { capacity, refill_per_s });
 	if (!result.allowed) {
 		const seconds = Math.max(1, Math.ceil(result.retry_after_ms / 1000));

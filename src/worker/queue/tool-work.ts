@@ -4,12 +4,13 @@
  * its batch. The tool runs only if the run's object says the attempt is still current, and its
  * result goes back to that object, which accepts the first report of the current attempt only.
  */
-import { loggerFor, queueRetryDelayS, registryFor } from "../../config";
+import { loggerFor, registryFor } from "../../config";
 import { runClient } from "../../durable/run-client";
 import { toolContextFor } from "../../durable/tool-context";
 import { executeStep } from "../../engine/run/execute-step";
 import { type ToolWork, ToolWorkSchema } from "../../engine/run/tool-work";
 import { DeliveryFault, fail } from "../../engine/tools/types";
+import { queueRetryDelayS, settingsFor } from "../../settings";
 
 export async function consumeToolWork(batch: MessageBatch, env: Env): Promise<void> {
 	await Promise.all(batch.messages.map((message) => deliver(message, env)));
@@ -24,9 +25,11 @@ async function deliver(message: Message, env: Env): Promise<void> {
 			message.ack();
 			return;
 		}
-		const tool = registryFor(env).get(work.tool);
+		const settings = settingsFor(env);
+		const tool = registryFor(settings).get(work.tool);
 		const ctx = toolContextFor(
 			env,
+			settings,
 			work,
 			{ stepNumber: work.step_number, attempt: work.attempt, idempotencyKey: work.idempotency_key },
 			new AbortController().signal,
@@ -42,15 +45,18 @@ async function deliver(message: Message, env: Env): Promise<void> {
 			return;
 		}
 		const reason = error instanceof Error ? error.message : String(error);
-		loggerFor(env, { run_id: work.run_id, step: work.step_number }).warn("tool delivery failed", {
-			delivery: message.attempts,
-			error: reason,
-		});
+		loggerFor(settingsFor(env), { run_id: work.run_id, step: work.step_number }).warn(
+			"tool delivery failed",
+			{
+				delivery: message.attempts,
+				error: reason,
+			},
+		);
 		// Best effort: when the run's object is what failed, this fails too, and that is fine.
 		await run
 			.noteDeliveryFailure(work.tenant, work.step_number, work.attempt, message.attempts, reason)
 			.catch(() => {});
-		message.retry({ delaySeconds: queueRetryDelayS(env, message.attempts) });
+		message.retry({ delaySeconds: queueRetryDelayS(settingsFor(env), message.attempts) });
 	}
 }
 
@@ -71,7 +77,7 @@ export async function consumeDeadLetters(batch: MessageBatch, env: Env): Promise
 				);
 				message.ack();
 			} catch {
-				message.retry({ delaySeconds: queueRetryDelayS(env, message.attempts) });
+				message.retry({ delaySeconds: queueRetryDelayS(settingsFor(env), message.attempts) });
 			}
 		}),
 	);
@@ -88,7 +94,9 @@ function parseWork(message: Message, env: Env): ToolWork | undefined {
 			// An id this namespace never issued: fall through to the drop below.
 		}
 	}
-	loggerFor(env).error("malformed tool work message dropped", { message_id: message.id });
+	loggerFor(settingsFor(env)).error("malformed tool work message dropped", {
+		message_id: message.id,
+	});
 	message.ack();
 	return undefined;
 }

@@ -24,12 +24,16 @@ export const health = new Hono<AppEnv>()
 		}
 		const status = d1.status === "ok" ? "ok" : "degraded";
 		// An open breaker is a tool's outage, not the runtime's: it is shown, not made a 503.
-		const breakers = await breakerReports(c.env, registryFor(c.env).names());
+		const breakers = await breakerReports(
+			c.env,
+			c.var.settings,
+			registryFor(c.var.settings).names(),
+		);
 		return c.json(
 			{
 				status,
 				version: packageJson.version,
-				environment: c.env.ENVIRONMENT,
+				environment: c.var.settings.ENVIRONMENT,
 				checks: { d1, breakers },
 			},
 			status === "ok" ? 200 : 503,

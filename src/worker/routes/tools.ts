@@ -19,8 +19,8 @@ import { validate } from "../validate";
  */
 export const tools = new Hono<AppEnv>()
 	.get("/", async (c) => {
-		const registry = registryFor(c.env);
-		const breakers = await breakerReports(c.env, registry.names());
+		const registry = registryFor(c.var.settings);
+		const breakers = await breakerReports(c.env, c.var.settings, registry.names());
 		const tools = registry.describe().map((tool) => ({ ...tool, breaker: breakers[tool.name] }));
 		return c.json({ tools });
 	})
@@ -29,7 +29,7 @@ export const tools = new Hono<AppEnv>()
 		validate("json", z.object({ input: z.record(z.string(), z.json()) }).strict()),
 		async (c) => {
 			const name = c.req.param("name");
-			const tool = registryFor(c.env).get(name);
+			const tool = registryFor(c.var.settings).get(name);
 			if (!tool) throw new AppError("tool_not_found", `No tool is named '${name}'`);
 			const { input } = c.req.valid("json");
 			const parsed = tool.input.safeParse(input);
@@ -47,6 +47,7 @@ export const tools = new Hono<AppEnv>()
 			const dryRun = { run_id: `dry-run:${crypto.randomUUID()}`, tenant: c.var.tenant } as const;
 			const ctx = toolContextFor(
 				c.env,
+				c.var.settings,
 				dryRun,
 				{ stepNumber: 1, attempt: 1, idempotencyKey: `${dryRun.run_id}:1` },
 				new AbortController().signal,

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { z } from "zod";
-import { authRequired, defaultPlanner, limitsFor, llmPlanningFor, registryFor } from "../../config";
+import { llmPlanningFor, registryFor } from "../../config";
 import { idempotencyClient } from "../../durable/idempotency-store";
 import { runClient } from "../../durable/run-client";
 import type { RunInit } from "../../durable/run-object";
@@ -9,6 +9,7 @@ import { finalisePlan } from "../../engine/plan/finalise";
 import { PlanDraftSchema, RunOptionsSchema } from "../../engine/plan/model";
 import { planPrompt } from "../../engine/planner/planning";
 import type { RunView } from "../../engine/run/state";
+import { authRequired, limitsFor } from "../../settings";
 import type { AppEnv } from "../app-env";
 import { factory } from "../factory";
 import { validate } from "../validate";
@@ -80,14 +81,20 @@ export const createRun = factory.createHandlers(validate("json", CreateRunBody),
 /** Plans (or takes the client's plan), validates, and builds the new run's creation input. */
 async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit> {
 	const { prompt, plan: clientPlan, planner, cache, ...options } = body;
-	const registry = registryFor(c.env);
+	const { settings } = c.var;
+	const registry = registryFor(settings);
 	const planId = crypto.randomUUID();
 	const plan = clientPlan
 		? finalisePlan(clientPlan, registry, { planId, planner: "client", failureCode: "invalid_plan" })
 		: await planPrompt(
-				{ prompt: prompt ?? "", choice: planner ?? defaultPlanner(c.env), useCache: cache, planId },
+				{
+					prompt: prompt ?? "",
+					choice: planner ?? settings.DEFAULT_PLANNER,
+					useCache: cache,
+					planId,
+				},
 				registry,
-				llmPlanningFor(c.env, c.var.logger),
+				llmPlanningFor(c.env, settings, c.var.logger),
 			);
 	return {
 		run_id: c.env.RUNS.newUniqueId().toString(),
@@ -111,9 +118,9 @@ export async function start(
 	{ takeSlot = true }: { takeSlot?: boolean } = {},
 ): Promise<RunView> {
 	const quota = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(init.tenant));
-	const holdsSlot = takeSlot && authRequired(c.env);
+	const holdsSlot = takeSlot && authRequired(c.var.settings);
 	if (holdsSlot) {
-		const limit = limitsFor(c.env, init.tenant).live_runs;
+		const limit = limitsFor(c.var.settings, init.tenant).live_runs;
 		const slot = await quota.acquireRun(init.run_id, limit);
 		if (!slot.ok) {
 			throw new AppError(
