@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RETRY_POLICY } from "../src/engine/run/retry-policy";
+import { DEFAULT_RETRY_POLICY } from "../src/engine/resilience/retry-policy";
 import { interruptedSteps, nextActions, settleAttempt } from "../src/engine/run/scheduler";
 import { deliveryVerdict, MAX_TOOL_WORK_BYTES, toolWorkFor } from "../src/engine/run/tool-work";
 import { planOf, stateAfter, T0, TRAITS } from "./fixtures/run-state";

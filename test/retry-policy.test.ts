@@ -4,7 +4,7 @@ import {
 	DEFAULT_RETRY_POLICY,
 	resolvePolicy,
 	shouldRetry,
-} from "../src/engine/run/retry-policy";
+} from "../src/engine/resilience/retry-policy";
 
 describe("retry policy", () => {
 	it("defaults to 3 attempts, 200 ms base, 10 s cap and a 10 s timeout", () => {

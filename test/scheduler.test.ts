@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RETRY_POLICY } from "../src/engine/run/retry-policy";
+import { DEFAULT_RETRY_POLICY } from "../src/engine/resilience/retry-policy";
 import {
 	INTERRUPTED,
 	interruptedSteps,

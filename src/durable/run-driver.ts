@@ -6,11 +6,11 @@
  */
 import type { Json } from "../engine/json";
 import type { Logger } from "../engine/log";
+import { resolvePolicy } from "../engine/resilience/retry-policy";
 import { deferForOpenBreaker } from "../engine/run/attempt";
 import { effectKey } from "../engine/run/effect-key";
 import type { RunEventData } from "../engine/run/events";
 import { checkInput, compensateStep, executeStep, prepareInput } from "../engine/run/execute-step";
-import { resolvePolicy } from "../engine/run/retry-policy";
 import {
 	INTERRUPTED,
 	interruptedSteps,

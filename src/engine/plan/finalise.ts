@@ -1,7 +1,7 @@
 import { AppError, type ErrorCode } from "../errors";
-import type { PlanningRecord } from "../planner/planning";
 import type { ToolRegistry } from "../tools/registry";
 import type { Plan, PlanDraft } from "./model";
+import type { PlanningRecord } from "./provenance";
 import { validatePlan } from "./validate";
 
 export interface FinaliseOptions {

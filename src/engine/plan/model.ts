@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { PlanningRecord } from "../planner/planning";
-import { RetryPolicySchema } from "../run/retry-policy";
+import { RetryPolicySchema } from "../resilience/retry-policy";
+import type { PlanningRecord } from "./provenance";
 
 export const MAX_PLAN_STEPS = 50;
 

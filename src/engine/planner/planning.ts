@@ -1,29 +1,13 @@
 import { AppError } from "../errors";
 import { finalisePlan } from "../plan/finalise";
 import type { Plan, PlanDraft } from "../plan/model";
+import type { PlanningRecord } from "../plan/provenance";
 import type { ToolRegistry } from "../tools/registry";
-import {
-	type LlmFailureReason,
-	type LlmSettings,
-	OUTAGE_REASONS,
-	planWithLlm,
-	type TokenUsage,
-} from "./llm/llm-planner";
+import { type LlmSettings, OUTAGE_REASONS, planWithLlm } from "./llm/llm-planner";
 import { rulesPlanner } from "./rules";
 import { normalisePrompt } from "./rules/text";
 
 export type PlannerChoice = "auto" | "llm" | "rules";
-
-/** How the plan was made, kept on the plan, shown on the run and archived. */
-export interface PlanningRecord {
-	fallback_reason: LlmFailureReason | null;
-	fallback_message: string | null;
-	model: string | null;
-	latency_ms: number | null;
-	usage: TokenUsage | null;
-	repairs: number;
-	cached: boolean;
-}
 
 /** The LLM endpoint's shared circuit breaker. */
 export interface BreakerPort {

@@ -1,7 +1,7 @@
 import type { Json } from "../json";
+import { backoffDelay, type RetryPolicy, shouldRetry } from "../resilience/retry-policy";
 import type { ToolFailure, ToolResult } from "../tools/types";
 import type { RunEventData } from "./events";
-import { backoffDelay, type RetryPolicy, shouldRetry } from "./retry-policy";
 import { isTerminal, type RunState, type StepState } from "./state";
 
 /** What the scheduler needs to know about tools, beyond their names. */

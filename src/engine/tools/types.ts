@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { Json } from "../json";
-import type { RetryPolicy } from "../run/retry-policy";
+import type { RetryPolicy } from "../resilience/retry-policy";
 import type { TodoPort } from "./todo/port";
 
 /** Platform services a tool may call. The Durable Object adapters provide them. */

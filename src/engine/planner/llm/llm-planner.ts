@@ -4,6 +4,7 @@ import type {
 	ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
 import type { PlanDraft } from "../../plan/model";
+import type { LlmFailureReason, TokenUsage } from "../../plan/provenance";
 import { validatePlan } from "../../plan/validate";
 import type { ToolRegistry } from "../../tools/registry";
 import { parseModelAnswer } from "./answer";
@@ -17,22 +18,7 @@ export interface LlmSettings {
 	endpoint: string;
 }
 
-export interface TokenUsage {
-	prompt_tokens: number;
-	completion_tokens: number;
-	total_tokens: number;
-}
-
-/** Why the model's plan was not used. Outages trip the breaker; bad answers do not. */
-export type LlmFailureReason =
-	| "timeout"
-	| "rate_limited"
-	| "server_error"
-	| "unreachable"
-	| "api_error"
-	| "invalid_answer"
-	| "circuit_open";
-
+/** Outages trip the breaker; bad answers do not. */
 export const OUTAGE_REASONS: ReadonlySet<LlmFailureReason> = new Set([
 	"timeout",
 	"rate_limited",
