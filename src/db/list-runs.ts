@@ -1,6 +1,6 @@
 import { and, desc, eq, gt, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { encodeCursor, type ListCursor } from "../engine/history/cursor";
+import { encodeCursor, type ListCursor } from "./cursor";
 import { runs, steps } from "./schema";
 
 export interface ListRunsQuery {

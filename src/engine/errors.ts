@@ -1,34 +1,26 @@
 /**
- * The one error class of the product. Every failure that reaches a user carries one of these
- * closed codes; src/worker maps each code to its HTTP status in a single table.
+ * The codes the engine and the Durable Objects raise: the run's own failures, whatever carries
+ * them. Codes only the HTTP layer raises (routing, auth, limits) live in src/worker/errors.ts,
+ * which maps every code to its status in one table.
  */
 export type ErrorCode =
 	| "invalid_request"
-	| "unauthorized"
-	| "auth_not_configured"
-	| "misconfigured"
 	| "invalid_plan"
 	| "unplannable_prompt"
 	| "run_not_found"
 	| "step_not_found"
-	| "tool_not_found"
-	| "invalid_state"
-	| "idempotency_conflict"
-	| "rate_limited"
-	| "too_many_connections"
-	| "too_many_live_runs"
-	| "upgrade_required"
-	| "route_not_found"
-	| "method_not_allowed"
-	| "payload_too_large"
-	| "unsupported_media_type"
-	| "internal_error";
+	| "invalid_state";
 
-export class AppError extends Error {
+/**
+ * The one error class of the product, closed over its codes. `Code` is never inferred from the
+ * argument, so `new AppError("…")` accepts only the engine's codes; the Worker names its wider
+ * union explicitly (`AppError<ApiErrorCode>`).
+ */
+export class AppError<Code extends string = ErrorCode> extends Error {
 	override readonly name = "AppError";
 
 	constructor(
-		readonly code: ErrorCode,
+		readonly code: NoInfer<Code>,
 		message: string,
 		readonly details?: unknown,
 	) {

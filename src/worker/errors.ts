@@ -6,8 +6,34 @@ import { Logger } from "../engine/log";
 import { SettingsError } from "../settings";
 import type { AppEnv } from "./app-env";
 
+/**
+ * Codes only the HTTP layer raises: routing and transport, auth and limits, and the checks of
+ * resources that live here (tools, idempotency keys, live-run slots). The engine never sees them.
+ */
+export type HttpOnlyCode =
+	| "unauthorized"
+	| "auth_not_configured"
+	| "misconfigured"
+	| "tool_not_found"
+	| "idempotency_conflict"
+	| "rate_limited"
+	| "too_many_connections"
+	| "too_many_live_runs"
+	| "upgrade_required"
+	| "route_not_found"
+	| "method_not_allowed"
+	| "payload_too_large"
+	| "unsupported_media_type"
+	| "internal_error";
+
+/** Every code the API answers with. */
+export type ApiErrorCode = ErrorCode | HttpOnlyCode;
+
+/** The one error class, carrying any code the API answers with. */
+export type ApiError = AppError<ApiErrorCode>;
+
 /** The one table from error code to HTTP status. */
-const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
 	invalid_request: 400,
 	unauthorized: 401,
 	auth_not_configured: 503,
@@ -31,10 +57,11 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
 };
 
 export interface ErrorBody {
-	error: { code: ErrorCode; message: string; details?: unknown };
+	error: { code: ApiErrorCode; message: string; details?: unknown };
 }
 
-export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
+/** The one JSON error shape, with the status the table gives the error's code. */
+export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
 	const body: ErrorBody = { error: { code: error.code, message: error.message } };
 	if (error.details !== undefined) body.error.details = error.details;
 	if (error.code === "unauthorized") c.header("WWW-Authenticate", 'Bearer realm="api"');
@@ -47,12 +74,12 @@ export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
  * with a generic 500 that leaks nothing.
  */
 export function handleError(error: Error, c: Context<AppEnv>): Response {
-	if (error instanceof AppError) return errorResponse(c, error);
+	if (isApiError(error)) return errorResponse(c, error);
 	// Thrown before the request's logger exists: settings are parsed first.
 	const logger = c.var.logger ?? new Logger({ request_id: c.var.requestId });
 	if (error instanceof SettingsError) {
 		logger.error("invalid settings", { error_message: error.message });
-		return errorResponse(c, new AppError("misconfigured", error.message));
+		return errorResponse(c, new AppError<ApiErrorCode>("misconfigured", error.message));
 	}
 	if (error instanceof HTTPException && error.status < 500) {
 		// Hono raises these for malformed JSON bodies, before any validator sees them.
@@ -63,16 +90,10 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
 		error_message: error.message,
 		stack: error.stack,
 	});
-	return errorResponse(c, new AppError("internal_error", "Internal error"));
+	return errorResponse(c, new AppError<ApiErrorCode>("internal_error", "Internal error"));
 }
 
-/** A route for the paths we serve, under a method we don't. */
-export function methodNotAllowed(allowed: readonly string[]) {
-	return (c: Context<AppEnv>) => {
-		c.header("Allow", allowed.join(", "));
-		throw new AppError(
-			"method_not_allowed",
-			`${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(" or ")}`,
-		);
-	};
+/** An AppError whose code the table knows: any other is a bug, answered as one. */
+function isApiError(error: Error): error is ApiError {
+	return error instanceof AppError && Object.hasOwn(STATUS, error.code);
 }

@@ -5,19 +5,19 @@ import { AppError } from "../engine/errors";
 
 /**
  * The one validator: zod at the edge, failures thrown into onError as `invalid_request` with
- * each issue's path and message.
+ * each issue's path and message. Keys that could reach a prototype are refused before the
+ * schema sees the value.
  */
 export function validate<T extends z.ZodType, Target extends keyof ValidationTargets>(
 	target: Target,
 	schema: T,
 ) {
-	const guarded = z
-		.unknown()
-		.superRefine((value, ctx) => {
-			const found = forbiddenKey(value);
-			if (found) ctx.addIssue({ code: "custom", path: found.path, message: found.message });
-		})
-		.pipe(schema);
+	// Typed as the schema's own input, so a route's (and a typed client's) types are the schema's.
+	const guarded = z.preprocess((value: z.input<T>, ctx) => {
+		const found = forbiddenKey(value);
+		if (found) ctx.addIssue({ code: "custom", path: found.path, message: found.message });
+		return value;
+	}, schema);
 	return zValidator(target, guarded, (result) => {
 		if (result.success) return;
 		const issues = result.error.issues.map((issue) => ({

@@ -8,6 +8,7 @@ import { AppError } from "../../engine/errors";
 import { type Bucket, type BucketConfig, take } from "../../engine/resilience/token-bucket";
 import { authRequired, isProduction, type Settings } from "../../settings";
 import type { AppEnv } from "../app-env";
+import type { ApiErrorCode } from "../errors";
 
 const BEARER = /^Bearer ([\x21-\x7e]{16,256})$/;
 const KNOWN_KEY_MS = 60_000;
@@ -33,7 +34,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 		return next();
 	}
 	if (isProduction(settings) && !settings.BOOTSTRAP_API_KEY) {
-		throw new AppError(
+		throw new AppError<ApiErrorCode>(
 			"auth_not_configured",
 			"This deployment has no key store: set the BOOTSTRAP_API_KEY secret",
 		);
@@ -43,12 +44,12 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 	const match = BEARER.exec(c.req.header("Authorization") ?? "");
 	if (!match?.[1]) {
 		recordFailure(address);
-		throw new AppError("unauthorized", "Send Authorization: Bearer <api key>");
+		throw new AppError<ApiErrorCode>("unauthorized", "Send Authorization: Bearer <api key>");
 	}
 	const tenant = await tenantFor(c.env, settings, match[1]);
 	if (!tenant) {
 		recordFailure(address);
-		throw new AppError("unauthorized", "Unknown or revoked API key");
+		throw new AppError<ApiErrorCode>("unauthorized", "Unknown or revoked API key");
 	}
 	c.set("tenant", tenant);
 	await next();
@@ -82,7 +83,7 @@ function refuseFlooding(c: Context<AppEnv>, address: string): void {
 	if (peek.allowed) return;
 	const seconds = Math.max(1, Math.ceil(peek.retry_after_ms / 1000));
 	c.header("Retry-After", String(seconds));
-	throw new AppError(
+	throw new AppError<ApiErrorCode>(
 		"rate_limited",
 		`Too many failed authentications from this address; retry in ${seconds} s`,
 		{ retry_after_s: seconds },

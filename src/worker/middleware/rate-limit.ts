@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { AppError } from "../../engine/errors";
 import { authRequired, limitsFor } from "../../settings";
 import type { AppEnv } from "../app-env";
+import type { ApiErrorCode } from "../errors";
 
 /**
  * One token per mutating request (POST, PUT, PATCH, DELETE) from the tenant's bucket; reads are
@@ -23,9 +24,11 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
 	if (!result.allowed) {
 		const seconds = Math.max(1, Math.ceil(result.retry_after_ms / 1000));
 		c.header("Retry-After", String(seconds));
-		throw new AppError("rate_limited", `Too many requests for this tenant; retry in ${seconds} s`, {
-			retry_after_s: seconds,
-		});
+		throw new AppError<ApiErrorCode>(
+			"rate_limited",
+			`Too many requests for this tenant; retry in ${seconds} s`,
+			{ retry_after_s: seconds },
+		);
 	}
 	await next();
 });

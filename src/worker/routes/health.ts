@@ -1,9 +1,8 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import packageJson from "../../../package.json";
 import { registryFor } from "../../config";
 import { breakerReports } from "../../durable/tool-breakers";
 import type { AppEnv } from "../app-env";
-import { methodNotAllowed } from "../errors";
 
 /**
  * GET /health is liveness for load balancers and uptime checks: public (the auth middleware lets
@@ -12,32 +11,29 @@ import { methodNotAllowed } from "../errors";
  */
 export const health = new Hono<AppEnv>()
 	.get("/", (c) => c.json({ status: "ok", version: packageJson.version }))
-	.get("/checks", async (c) => {
-		const started = Date.now();
-		let d1: { status: "ok" | "error"; latency_ms: number; error?: string };
-		try {
-			await c.env.DB.prepare("SELECT 1").first();
-			d1 = { status: "ok", latency_ms: Date.now() - started };
-		} catch (error) {
-			c.var.logger.warn("health check: D1 failed", { error: String(error) });
-			d1 = { status: "error", latency_ms: Date.now() - started, error: "D1 did not answer" };
-		}
-		const status = d1.status === "ok" ? "ok" : "degraded";
-		// An open breaker is a tool's outage, not the runtime's: it is shown, not made a 503.
-		const breakers = await breakerReports(
-			c.env,
-			c.var.settings,
-			registryFor(c.var.settings).names(),
-		);
-		return c.json(
-			{
-				status,
-				version: packageJson.version,
-				environment: c.var.settings.ENVIRONMENT,
-				checks: { d1, breakers },
-			},
-			status === "ok" ? 200 : 503,
-		);
-	})
-	.all("/", methodNotAllowed(["GET"]))
-	.all("/checks", methodNotAllowed(["GET"]));
+	.get("/checks", (c) => checks(c));
+
+/** The readiness report: D1 answers, and how each tool's breaker stands. */
+async function checks(c: Context<AppEnv>) {
+	const started = Date.now();
+	let d1: { status: "ok" | "error"; latency_ms: number; error?: string };
+	try {
+		await c.env.DB.prepare("SELECT 1").first();
+		d1 = { status: "ok", latency_ms: Date.now() - started };
+	} catch (error) {
+		c.var.logger.warn("health check: D1 failed", { error: String(error) });
+		d1 = { status: "error", latency_ms: Date.now() - started, error: "D1 did not answer" };
+	}
+	const status = d1.status === "ok" ? "ok" : "degraded";
+	// An open breaker is a tool's outage, not the runtime's: it is shown, not made a 503.
+	const breakers = await breakerReports(c.env, c.var.settings, registryFor(c.var.settings).names());
+	return c.json(
+		{
+			status,
+			version: packageJson.version,
+			environment: c.var.settings.ENVIRONMENT,
+			checks: { d1, breakers },
+		},
+		status === "ok" ? 200 : 503,
+	);
+}

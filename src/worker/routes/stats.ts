@@ -3,20 +3,17 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { runStats } from "../../db/stats";
 import type { AppEnv } from "../app-env";
-import { methodNotAllowed } from "../errors";
 import { IsoInstant, validate } from "../validate";
 
 /** GET /stats?since=&until=: analytics over the runs created in [since, until), from D1. */
-export const stats = new Hono<AppEnv>()
-	.get(
-		"/",
-		validate(
-			"query",
-			z.object({ since: IsoInstant.optional(), until: IsoInstant.optional() }).strict(),
-		),
-		async (c) => {
-			const { since, until } = c.req.valid("query");
-			return c.json(await runStats(drizzle(c.env.DB), { tenant: c.var.tenant, since, until }));
-		},
-	)
-	.all("/", methodNotAllowed(["GET"]));
+export const stats = new Hono<AppEnv>().get(
+	"/",
+	validate(
+		"query",
+		z.object({ since: IsoInstant.optional(), until: IsoInstant.optional() }).strict(),
+	),
+	async (c) => {
+		const { since, until } = c.req.valid("query");
+		return c.json(await runStats(drizzle(c.env.DB), { tenant: c.var.tenant, since, until }));
+	},
+);

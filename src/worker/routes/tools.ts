@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { registryFor } from "../../config";
 import { breakerReports } from "../../durable/tool-breakers";
@@ -9,8 +9,10 @@ import { executeStep } from "../../engine/run/execute-step";
 import { dryRunOf } from "../../engine/tools/dry-run";
 import { DeliveryFault, fail } from "../../engine/tools/types";
 import type { AppEnv } from "../app-env";
-import { methodNotAllowed } from "../errors";
+import type { ApiErrorCode } from "../errors";
 import { validate } from "../validate";
+
+const DryRunBody = z.object({ input: z.record(z.string(), z.json()) }).strict();
 
 /**
  * The tool catalogue, with each input's JSON Schema as the planners see it, and dry runs:
@@ -24,44 +26,43 @@ export const tools = new Hono<AppEnv>()
 		const tools = registry.describe().map((tool) => ({ ...tool, breaker: breakers[tool.name] }));
 		return c.json({ tools });
 	})
-	.post(
-		"/:name/test",
-		validate("json", z.object({ input: z.record(z.string(), z.json()) }).strict()),
-		async (c) => {
-			const name = c.req.param("name");
-			const tool = registryFor(c.var.settings).get(name);
-			if (!tool) throw new AppError("tool_not_found", `No tool is named '${name}'`);
-			const { input } = c.req.valid("json");
-			const parsed = tool.input.safeParse(input);
-			if (!parsed.success) {
-				const issues = parsed.error.issues.map((issue) => ({
-					path: issue.path.map(String).join(".") || "input",
-					message: issue.message,
-				}));
-				throw new AppError(
-					"invalid_request",
-					`Input for '${name}' is invalid: ${issues[0]?.message}`,
-					{ issues },
-				);
-			}
-			const dryRun = { run_id: `dry-run:${crypto.randomUUID()}`, tenant: c.var.tenant } as const;
-			const ctx = toolContextFor(
-				c.env,
-				c.var.settings,
-				dryRun,
-				{ stepNumber: 1, attempt: 1, idempotencyKey: `${dryRun.run_id}:1` },
-				new AbortController().signal,
-			);
-			const verdict = dryRunOf(tool, parsed.data, ctx.services);
-			if (!verdict.executed) return c.json({ tool: name, valid: true, ...verdict });
-			const timeoutMs = resolvePolicy(tool.retry, undefined).timeout_ms;
-			// A dry run has no delivery to fault: an injected delivery fault is just its result.
-			const result = await executeStep(tool, input, ctx, timeoutMs).catch((error: unknown) => {
-				if (error instanceof DeliveryFault) return fail("delivery_fault", error.message, true);
-				throw error;
-			});
-			return c.json({ tool: name, valid: true, executed: true, result });
-		},
-	)
-	.all("/", methodNotAllowed(["GET"]))
-	.all("/:name/test", methodNotAllowed(["POST"]));
+	.post("/:name/test", validate("json", DryRunBody), (c) =>
+		dryRun(c, c.req.param("name"), c.req.valid("json").input),
+	);
+
+/** Validates the input; runs a read-only tool for real, and says what a mutating one would do. */
+async function dryRun(
+	c: Context<AppEnv>,
+	name: string,
+	input: z.infer<typeof DryRunBody>["input"],
+) {
+	const tool = registryFor(c.var.settings).get(name);
+	if (!tool) throw new AppError<ApiErrorCode>("tool_not_found", `No tool is named '${name}'`);
+	const parsed = tool.input.safeParse(input);
+	if (!parsed.success) {
+		const issues = parsed.error.issues.map((issue) => ({
+			path: issue.path.map(String).join(".") || "input",
+			message: issue.message,
+		}));
+		throw new AppError("invalid_request", `Input for '${name}' is invalid: ${issues[0]?.message}`, {
+			issues,
+		});
+	}
+	const dryRun = { run_id: `dry-run:${crypto.randomUUID()}`, tenant: c.var.tenant } as const;
+	const ctx = toolContextFor(
+		c.env,
+		c.var.settings,
+		dryRun,
+		{ stepNumber: 1, attempt: 1, idempotencyKey: `${dryRun.run_id}:1` },
+		new AbortController().signal,
+	);
+	const verdict = dryRunOf(tool, parsed.data, ctx.services);
+	if (!verdict.executed) return c.json({ tool: name, valid: true, ...verdict });
+	const timeoutMs = resolvePolicy(tool.retry, undefined).timeout_ms;
+	// A dry run has no delivery to fault: an injected delivery fault is just its result.
+	const result = await executeStep(tool, input, ctx, timeoutMs).catch((error: unknown) => {
+		if (error instanceof DeliveryFault) return fail("delivery_fault", error.message, true);
+		throw error;
+	});
+	return c.json({ tool: name, valid: true, executed: true, result });
+}

@@ -11,12 +11,11 @@ import { planPrompt } from "../../engine/planner/planning";
 import type { RunView } from "../../engine/run/state";
 import { authRequired, limitsFor } from "../../settings";
 import type { AppEnv } from "../app-env";
-import { factory } from "../factory";
-import { validate } from "../validate";
+import type { ApiErrorCode } from "../errors";
 
 export const MAX_PROMPT_LENGTH = 4_000;
 
-const CreateRunBody = RunOptionsSchema.extend({
+export const CreateRunBody = RunOptionsSchema.extend({
 	prompt: z.string().trim().min(1, "The prompt is empty").max(MAX_PROMPT_LENGTH).optional(),
 	plan: PlanDraftSchema.optional(),
 	planner: z.enum(["auto", "llm", "rules"]).optional(),
@@ -49,8 +48,7 @@ const IdempotencyKey = z
  * a new run object and answer 201. With an Idempotency-Key, a repeat within 24 hours answers 200
  * with the original run, and the same key with another body is a 409.
  */
-export const createRun = factory.createHandlers(validate("json", CreateRunBody), async (c) => {
-	const body = c.req.valid("json");
+export async function createRun(c: Context<AppEnv>, body: CreateRunBody) {
 	const rawKey = c.req.header("Idempotency-Key");
 	if (rawKey === undefined) return respond(c, await start(c, await prepare(c, body)), 201);
 	const key = IdempotencyKey.safeParse(rawKey);
@@ -67,7 +65,7 @@ export const createRun = factory.createHandlers(validate("json", CreateRunBody),
 		if (claim.status === "new") return respond(c, await start(c, init), 201);
 	}
 	if (claim.status === "conflict") {
-		throw new AppError(
+		throw new AppError<ApiErrorCode>(
 			"idempotency_conflict",
 			"This Idempotency-Key was already used with a different body",
 		);
@@ -76,7 +74,7 @@ export const createRun = factory.createHandlers(validate("json", CreateRunBody),
 	// create() is idempotent, so a replay racing the original's creation is still answered. A
 	// replay takes no live-run slot: the original took the run's one slot, and gives it back.
 	return respond(c, await start(c, claim.init, { takeSlot: false }), 200);
-});
+}
 
 /** Plans (or takes the client's plan), validates, and builds the new run's creation input. */
 async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit> {
@@ -123,7 +121,7 @@ export async function start(
 		const limit = limitsFor(c.var.settings, init.tenant).live_runs;
 		const slot = await quota.acquireRun(init.run_id, limit);
 		if (!slot.ok) {
-			throw new AppError(
+			throw new AppError<ApiErrorCode>(
 				"too_many_live_runs",
 				`This tenant already has ${slot.live} live runs; the limit is ${limit}`,
 				{ limit },

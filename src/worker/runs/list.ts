@@ -1,17 +1,18 @@
 import { drizzle } from "drizzle-orm/d1";
+import type { Context } from "hono";
 import { z } from "zod";
+import { decodeCursor } from "../../db/cursor";
 import { listRuns } from "../../db/list-runs";
-import { decodeCursor } from "../../engine/history/cursor";
 import { RUN_STATUSES } from "../../engine/run/state";
-import { factory } from "../factory";
-import { IsoInstant, validate } from "../validate";
+import type { AppEnv } from "../app-env";
+import { IsoInstant } from "../validate";
 
 const Statuses = z
 	.union([z.string(), z.array(z.string())])
 	.transform((value) => (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(",")))
 	.pipe(z.array(z.enum(RUN_STATUSES)).min(1).max(RUN_STATUSES.length));
 
-const ListQuery = z
+export const ListQuery = z
 	.object({
 		status: Statuses.optional(),
 		tool: z
@@ -33,10 +34,9 @@ const ListQuery = z
 	})
 	.strict();
 
-/** GET /runs: newest first, filtered, one keyset page at a time. */
-export const listRunsHandler = factory.createHandlers(validate("query", ListQuery), async (c) => {
-	const query = c.req.valid("query");
-	const page = await listRuns(drizzle(c.env.DB), {
+/** The caller's runs, newest first, filtered, one keyset page at a time. */
+export function listRunPage(c: Context<AppEnv>, query: z.infer<typeof ListQuery>) {
+	return listRuns(drizzle(c.env.DB), {
 		tenant: c.var.tenant,
 		statuses: query.status,
 		tool: query.tool,
@@ -46,5 +46,4 @@ export const listRunsHandler = factory.createHandlers(validate("query", ListQuer
 		limit: query.limit,
 		cursor: query.cursor,
 	});
-	return c.json(page);
-});
+}

@@ -1,50 +1,53 @@
+import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import { z } from "zod";
-import { runClient } from "../../durable/run-client";
 import { RUN_TENANT_HEADER } from "../../durable/run-object";
 import { AppError } from "../../engine/errors";
 import type { RunEvent } from "../../engine/run/events";
 import { eventMessage, isTerminalEvent, snapshotMessage } from "../../engine/run/public-event";
 import { TERMINAL_RUN_STATUSES } from "../../engine/run/state";
-import { factory } from "../factory";
-import { parseRunId } from "../run-id";
-import { validate } from "../validate";
-import { eventsOf, runNotFound } from "./source";
+import type { AppEnv } from "../app-env";
+import type { ApiErrorCode } from "../errors";
+import { eventsOf, runAt, runNotFound } from "./source";
 
-const After = z.object({ after: z.coerce.number().int().min(0).optional() }).strict();
+export const After = z.object({ after: z.coerce.number().int().min(0).optional() }).strict();
 
-/** GET /runs/:id/ws: a WebSocket served by the run's object (Hibernation API). */
-export const followRunSocket = factory.createHandlers(validate("query", After), async (c) => {
+/** A WebSocket served by the run's object (Hibernation API), which speaks the upgrade. */
+export async function followRunSocket(c: Context<AppEnv>, runId: string): Promise<Response> {
 	if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-		throw new AppError("upgrade_required", "Connect with a WebSocket upgrade (Upgrade: websocket)");
+		throw new AppError<ApiErrorCode>(
+			"upgrade_required",
+			"Connect with a WebSocket upgrade (Upgrade: websocket)",
+		);
 	}
 	// The object trusts this header for the tenant, so a client's own copy never gets through.
 	const forwarded = new Request(c.req.raw);
 	forwarded.headers.set(RUN_TENANT_HEADER, c.var.tenant);
-	const res = await runClient(c.env, parseRunId(c.env.RUNS, c.req.param("id") ?? "")).fetch(
-		forwarded,
-	);
+	const res = await runAt(c, runId).fetch(forwarded);
 	if (res.status === 404) throw runNotFound();
-	if (res.status === 429) throw new AppError("too_many_connections", await res.text());
+	if (res.status === 429) {
+		throw new AppError<ApiErrorCode>("too_many_connections", await res.text());
+	}
 	return res;
-});
+}
 
 const HEARTBEAT_MS = 25_000;
 
 /**
- * GET /runs/:id/stream: the same messages as the WebSocket, as Server-Sent Events with `id:`
+ * The same messages as the WebSocket, as Server-Sent Events with `id:`
  * being the seq. A fresh client gets a snapshot first; one resuming with Last-Event-ID (or
  * ?after=) gets every event after it and no snapshot. The stream ends after the run's final
  * event, at once when that was already sent, and its loop stops when the client goes away.
  */
-export const followRunStream = factory.createHandlers(validate("query", After), async (c) => {
-	const runId = c.req.param("id") ?? "";
-	const client = runClient(c.env, parseRunId(c.env.RUNS, runId));
+export async function followRunStream(
+	c: Context<AppEnv>,
+	runId: string,
+	after: number | undefined,
+): Promise<Response> {
+	const client = runAt(c, runId);
 	const lastEventId = c.req.header("Last-Event-ID");
 	const resumeFrom =
-		lastEventId !== undefined && /^\d+$/.test(lastEventId)
-			? Number(lastEventId)
-			: c.req.valid("query").after;
+		lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : after;
 	const { tenant } = c.var;
 	const run = await client.view(tenant);
 	if (!run) {
@@ -82,7 +85,7 @@ export const followRunStream = factory.createHandlers(validate("query", After), 
 			if (isTerminalEvent(event)) return;
 		}
 	});
-});
+}
 
 function writeEvent(stream: SSEStreamingApi, event: RunEvent): Promise<void> {
 	return stream.writeSSE({

@@ -1,7 +1,7 @@
 import { drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
 import { isArchived, loadArchivedEvents } from "../../db/run-history";
-import { runClient } from "../../durable/run-client";
+import { type RunClient, runClient } from "../../durable/run-client";
 import { AppError } from "../../engine/errors";
 import { foldEvents } from "../../engine/run/reducer";
 import type { RunState } from "../../engine/run/state";
@@ -11,15 +11,19 @@ import { parseRunId } from "../run-id";
 export const runNotFound = () => new AppError("run_not_found", "No run has this id");
 
 /**
+ * The object of the run a route's `:id` names. Every run route reaches its run through here, so
+ * an id this namespace never issued is a 404 in one place, before any object is touched.
+ */
+export function runAt(c: Context<AppEnv>, runId: string): RunClient {
+	return runClient(c.env, parseRunId(c.env.RUNS, runId));
+}
+
+/**
  * A run's events after `afterSeq`: from its object while it keeps them, else from the D1 archive.
  * Throws run_not_found when neither knows the run.
  */
 export async function eventsOf(c: Context<AppEnv>, runId: string, afterSeq = 0, limit = 100_000) {
-	const live = await runClient(c.env, parseRunId(c.env.RUNS, runId)).events(
-		c.var.tenant,
-		afterSeq,
-		limit,
-	);
+	const live = await runAt(c, runId).events(c.var.tenant, afterSeq, limit);
 	if (live) return live;
 	const db = drizzle(c.env.DB);
 	const archived = await loadArchivedEvents(db, c.var.tenant, runId, afterSeq, limit);
