@@ -1,6 +1,10 @@
 import type { RunEvent } from "../engine/run/events";
 import { eventMessage, isTerminalEvent, snapshotMessage } from "../engine/run/public-event";
-import type { RunView } from "../engine/run/state";
+import { isTerminal, type RunState, toRunView } from "../engine/run/state";
+
+/** Caps on live followers: sockets per run, and the size of anything they send. */
+const MAX_FOLLOWERS = 100;
+const MAX_FOLLOWER_MESSAGE_BYTES = 1_024;
 
 /**
  * WebSocket followers of one run, through the Hibernation API: the runtime holds idle sockets,
@@ -28,21 +32,32 @@ export class LiveUpdates {
 	}
 
 	/**
-	 * Accepts a follower. A fresh one gets a snapshot, then live events; one resuming after a seq
-	 * gets no snapshot, only the recorded events after it, then live ones: each event once. A
-	 * finished run closes the socket at once.
+	 * Accepts a follower. A fresh one (`after` null) gets a snapshot, then live events; one
+	 * resuming after a seq gets no snapshot, only the recorded events after it, then live ones:
+	 * each event once. A finished run closes the socket at once.
 	 */
-	accept(
-		snapshot: { seq: number; run: RunView } | null,
-		missed: readonly RunEvent[],
-		finished: boolean,
+	follow(
+		state: RunState,
+		after: number | null,
+		recordedAfter: (seq: number) => RunEvent[],
 	): Response {
+		if (this.ctx.getWebSockets().length >= MAX_FOLLOWERS) {
+			return new Response(`A run takes at most ${MAX_FOLLOWERS} followers`, { status: 429 });
+		}
 		const { 0: client, 1: server } = new WebSocketPair();
 		this.ctx.acceptWebSocket(server);
-		if (snapshot) server.send(JSON.stringify(snapshotMessage(snapshot.seq, snapshot.run)));
-		for (const event of missed) server.send(JSON.stringify(eventMessage(event)));
-		if (finished) server.close(1000, "run finished");
+		if (after === null) server.send(JSON.stringify(snapshotMessage(state.seq, toRunView(state))));
+		for (const event of after === null ? [] : recordedAfter(after)) {
+			server.send(JSON.stringify(eventMessage(event)));
+		}
+		if (isTerminal(state)) server.close(1000, "run finished");
 		return new Response(null, { status: 101, webSocket: client });
+	}
+
+	/** Followers only listen: small messages (pings) are ignored, large ones end the connection. */
+	heard(socket: WebSocket, message: string | ArrayBuffer): void {
+		const size = typeof message === "string" ? message.length : message.byteLength;
+		if (size > MAX_FOLLOWER_MESSAGE_BYTES) socket.close(1009, "message too big");
 	}
 
 	/** Hands one appended event to every waiter and follower; closes followers after the final one. */

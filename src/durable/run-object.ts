@@ -1,31 +1,24 @@
 /**
- * RunObject: one Durable Object per run, created with newUniqueId, sole writer of its event log.
+ * RunObject: one Durable Object per run (newUniqueId), sole writer of its event log.
  *
  * State: the `events` table is the only truth; `state` is its fold, rebuilt in the constructor.
  * Every transition is appended before anything depends on it, so after an eviction or a crash the
  * object resumes from the last recorded event and never runs a succeeded step again.
  *
- * Concurrency: alarms never overlap. Within one alarm every ready step runs at once; each result
- * is appended the moment it lands, then newly ready steps start in the same alarm. Control calls
- * (cancel, retry, approve, reject) append their event and nudge the running alarm, or set a new
- * one. A step recorded as running that this instance is not running died with a previous
- * instance: its attempt counts as interrupted. While steps run, a watchdog alarm stands in for
- * the handler in case the instance dies. Waits, approvals and far retries end the alarm and set
- * another for their deadline, holding no CPU meanwhile. The loop itself is run-driver.ts.
+ * Concurrency: alarms never overlap; the loop inside one alarm is run-driver.ts. Control calls
+ * and queue reports append what the engine decides (src/engine/run/commands.ts, attempt.ts) and
+ * nudge the running alarm, or set a new one. Whatever fails inside an alarm, a live run leaves it
+ * holding another. Only the current attempt's first queue report counts.
  *
- * Queued steps: an attempt of a queued tool leaves as a Queue message with a logged deadline;
- * the consumer calls beginDelivery and reportDelivery, and only the current attempt's first
- * report is taken (late and repeated ones are recorded as ignored). The alarm times out an
- * attempt whose deadline passes; the dead-letter consumer calls deadLettered.
- *
- * Lifecycle: the run's D1 row is written once it outlives a second, and rewritten, with the whole
- * log, when it finishes (retried until it lands). After the retention period the object deletes
- * its storage.
+ * Lifecycle: the run's D1 row is written once it outlives a second, and with the whole log when
+ * it finishes (retried until it lands; a retry during that write wins). After the retention
+ * period the object deletes its storage.
  */
 import { DurableObject } from "cloudflare:workers";
 import { loggerFor, registryFor } from "../config";
 import type { Json } from "../engine/json";
 import type { Logger } from "../engine/log";
+import { deadLetterFailure, logLevelOf } from "../engine/run/attempt";
 import {
 	approveCommand,
 	type CommandResult,
@@ -37,8 +30,8 @@ import {
 import type { RunEvent, RunEventData } from "../engine/run/events";
 import { applyEvent, foldEvents } from "../engine/run/reducer";
 import { isTerminal, type RunState, type RunView, toRunView } from "../engine/run/state";
-import { deliveryVerdict } from "../engine/run/tool-work";
-import { fail, type ToolResult } from "../engine/tools/types";
+import { deliveryDecision, deliveryVerdict } from "../engine/run/tool-work";
+import type { ToolResult } from "../engine/tools/types";
 import { type Settings, settingsFor } from "../settings";
 import { EventLog } from "./event-log";
 import { InflightSteps } from "./inflight-steps";
@@ -58,9 +51,6 @@ export const RUN_TENANT_HEADER = "X-Run-Tenant";
 
 export type ControlResult = { ok: true; run: RunView } | { ok: false; error: Refusal };
 
-/** Caps on live followers: sockets per run, and the size of anything they send. */
-const MAX_FOLLOWERS = 100;
-const MAX_FOLLOWER_MESSAGE_BYTES = 1_024;
 /** How soon a live run's alarm comes back after it failed, or ended with nothing scheduled. */
 const ALARM_RETRY_MS = 5_000;
 
@@ -205,24 +195,9 @@ export class RunObject extends DurableObject<Env> {
 	/** The dead-letter consumer's report: the queue gave up on this attempt. */
 	async deadLettered(tenant: string, step: number, attempt: number): Promise<boolean> {
 		if (!this.ownedBy(tenant)) return false;
-		const failures = [...this.log.read()].flatMap((event) =>
-			event.data.type === "step_delivery_failed" &&
-			event.data.step === step &&
-			event.data.attempt === attempt
-				? [event.data]
-				: [],
-		);
-		const last = failures.at(-1);
-		const message = last
-			? `The tool queue gave up on attempt ${attempt} of step ${step} after ${last.delivery} failed deliveries; the last failed with: ${last.error}`
-			: `The tool queue gave up on attempt ${attempt} of step ${step}: its deliveries failed`;
-		return this.reportDelivery(
-			tenant,
-			step,
-			attempt,
-			fail("dead_lettered", message),
-			"dead_letter",
-		);
+		const history = [...this.log.read()].map((event) => event.data);
+		const failure = deadLetterFailure(history, step, attempt);
+		return this.reportDelivery(tenant, step, attempt, failure, "dead_letter");
 	}
 
 	/** Called by a Bulkhead that released a slot this run was waiting for. */
@@ -238,20 +213,15 @@ export class RunObject extends DurableObject<Env> {
 	override async fetch(request: Request): Promise<Response> {
 		const state = this.ownedBy(request.headers.get(RUN_TENANT_HEADER) ?? "");
 		if (!state) return new Response("No run has this id", { status: 404 });
-		if (this.ctx.getWebSockets().length >= MAX_FOLLOWERS) {
-			return new Response(`A run takes at most ${MAX_FOLLOWERS} followers`, { status: 429 });
-		}
 		// The Worker validated `after`: a whole number, or absent for a fresh follower.
 		const after = new URL(request.url).searchParams.get("after");
-		const snapshot = after === null ? { seq: state.seq, run: toRunView(state) } : null;
-		const missed = after === null ? [] : [...this.log.read(Number(after))];
-		return this.live.accept(snapshot, missed, isTerminal(state));
+		return this.live.follow(state, after === null ? null : Number(after), (seq) => [
+			...this.log.read(seq),
+		]);
 	}
 
 	override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
-		// Followers only listen: small messages (pings) are ignored, large ones end the connection.
-		const size = typeof message === "string" ? message.length : message.byteLength;
-		if (size > MAX_FOLLOWER_MESSAGE_BYTES) socket.close(1009, "message too big");
+		this.live.heard(socket, message);
 	}
 
 	override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
@@ -306,17 +276,11 @@ export class RunObject extends DurableObject<Env> {
 		if (!wake()) await this.ctx.storage.setAlarm(Date.now());
 	}
 
-	private admitDelivery(
-		step: number,
-		attempt: number,
-		source: "consumer" | "dead_letter",
-	): boolean {
-		const verdict = deliveryVerdict(this.current(), step, attempt);
-		if (verdict === "current") return true;
-		// A finished run's log is archived as it stands, so a straggler is only logged there.
-		if (isTerminal(this.current())) {
-			this.logger.warn("delivery ignored", { step, attempt, reason: verdict, source });
-		} else this.append({ type: "step_delivery_ignored", step, attempt, reason: verdict, source });
+	private admitDelivery(step: number, attempt: number, source: "consumer" | "dead_letter") {
+		const decision = deliveryDecision(this.current(), step, attempt, source);
+		if (decision.admit) return true;
+		if (decision.event) this.append(decision.event);
+		else this.logger.warn("delivery ignored", { step, attempt, reason: decision.reason, source });
 		return false;
 	}
 
@@ -337,9 +301,7 @@ export class RunObject extends DurableObject<Env> {
 		const event = this.log.append(data, new Date().toISOString());
 		this.state = applyEvent(this.state, event);
 		this.live.broadcast(event);
-		// One info line per run, at its end; every other event at debug.
-		const level = /^run_(completed|failed|cancelled)$/.test(data.type) ? "info" : "debug";
-		this.logger[level](data.type, {
+		this.logger[logLevelOf(data.type)](data.type, {
 			seq: event.seq,
 			...("step" in data ? { step: data.step } : {}),
 		});

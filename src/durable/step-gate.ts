@@ -1,4 +1,5 @@
 import type { Logger } from "../engine/log";
+import type { GateVerdict } from "../engine/run/attempt";
 import type { ToolResult } from "../engine/tools/types";
 import type { Settings } from "../settings";
 import { BulkheadLeases, leaseIdFor } from "./bulkhead-leases";
@@ -14,13 +15,6 @@ export interface GatedAttempt {
 	/** Queued attempts take bulkhead slots; inline ones do not (see bulkhead-leases.ts). */
 	queued: boolean;
 }
-
-export type GateVerdict =
-	| { kind: "go" }
-	| { kind: "full"; reason: string }
-	| { kind: "open"; retryAt: number }
-	/** A breaker or bulkhead object could not be asked: the attempt fails, retryably. */
-	| { kind: "unavailable"; message: string };
 
 /**
  * What stands between a ready step and its tool: a queued step's bulkhead slots, then the tool's

@@ -2,7 +2,14 @@ import type { Json } from "../json";
 import { backoffDelay, type RetryPolicy, shouldRetry } from "../resilience/retry-policy";
 import type { ToolFailure, ToolResult } from "../tools/types";
 import type { RunEventData } from "./events";
-import { isTerminal, type RunState, type StepState } from "./state";
+import { isTerminal, type RunState, type StepState, type StepStatus } from "./state";
+
+/** Steps in these statuses have not started their next attempt yet. */
+export const STARTABLE_STATUSES: ReadonlySet<StepStatus> = new Set([
+	"pending",
+	"ready",
+	"retry_scheduled",
+]);
 
 /** What the scheduler needs to know about tools, beyond their names. */
 export interface ToolTraits {
@@ -124,8 +131,7 @@ function wind(
 		state.cancel !== null &&
 		now >= Date.parse(state.cancel.requested_at) + state.options.cancel_grace_ms;
 	for (const step of state.execution_log) {
-		const waiting =
-			["pending", "ready", "retry_scheduled"].includes(step.status) || isSleeping(step);
+		const waiting = STARTABLE_STATUSES.has(step.status) || isSleeping(step);
 		if (waiting) {
 			events.push(
 				cause === "cancel"

@@ -2,7 +2,8 @@ import { z } from "zod";
 import type { Json } from "../json";
 import { fail, type ToolResult } from "../tools/types";
 import { effectKey } from "./effect-key";
-import type { RunState, StepState } from "./state";
+import type { RunEventData } from "./events";
+import { isTerminal, type RunState, type StepState } from "./state";
 
 /** Cloudflare Queues takes messages up to 128 KB; this leaves room for its own envelope. */
 export const MAX_TOOL_WORK_BYTES = 120 * 1024;
@@ -68,4 +69,41 @@ export function deliveryVerdict(
 	if (!step || step.attempts !== attempt) return "late";
 	if (step.status === "running" && step.deadline_at !== null) return "current";
 	return step.status === "running" ? "late" : "duplicate";
+}
+
+/**
+ * A queued attempt: its deadline is logged (step_queued) before the message leaves, so a crash
+ * in between costs one timed-out attempt, never a step stuck running. An input too large to
+ * travel fails the attempt instead of leaving.
+ */
+export function queueAttempt(
+	state: Pick<RunState, "run_id" | "tenant">,
+	step: Pick<StepState, "step_number" | "effect_generation" | "tool">,
+	attempt: { attempt: number; input: Json; timeout_ms: number; deadline: number },
+): { event: RunEventData; work: ToolWork } | { event: RunEventData; failure: ToolResult } {
+	const event: RunEventData = {
+		type: "step_queued",
+		step: step.step_number,
+		attempt: attempt.attempt,
+		deadline: new Date(attempt.deadline).toISOString(),
+	};
+	const built = toolWorkFor(state, { ...step, ...attempt });
+	return "work" in built ? { event, work: built.work } : { event, failure: built.failure };
+}
+
+/**
+ * What becomes of a delivery: the current attempt's is admitted; any other is refused, and
+ * recorded as ignored on a live run. A finished run's log is archived as it stands, so there a
+ * straggler is only logged (`event` null).
+ */
+export function deliveryDecision(
+	state: RunState,
+	step: number,
+	attempt: number,
+	source: "consumer" | "dead_letter",
+): { admit: true } | { admit: false; reason: "duplicate" | "late"; event: RunEventData | null } {
+	const verdict = deliveryVerdict(state, step, attempt);
+	if (verdict === "current") return { admit: true };
+	const event: RunEventData = { type: "step_delivery_ignored", step, attempt, reason: verdict, source };
+	return { admit: false, reason: verdict, event: isTerminal(state) ? null : event };
 }
