@@ -161,10 +161,10 @@ describe("an attempt's result", () => {
 	const running = stateAfter(planOf([[]]), [
 		{ type: "step_started", step: 1, attempt: 1, input: {} },
 	]);
-	const failure = { success: false as const, error: { code: "x", message: "m", retryable: true } };
+	const failure = { ok: false as const, error: { code: "x", message: "m", retryable: true } };
 
 	it("becomes a success, a scheduled retry or a failure by the policy", () => {
-		const ok = settleResult(running, 1, 1, { success: true, output: 3 }, policy, T0, never);
+		const ok = settleResult(running, 1, 1, { ok: true, value: 3 }, policy, T0, never);
 		expect(ok).toEqual({ type: "step_succeeded", step: 1, attempt: 1, output: 3 });
 		expect(settleResult(running, 1, 1, failure, policy, T0, never)).toMatchObject({
 			type: "step_retry_scheduled",
@@ -193,14 +193,14 @@ describe("an attempt's result", () => {
 
 describe("the other outcomes", () => {
 	it("record compensation as undone, or its failure", () => {
-		expect(compensationEvent(1, { success: true, output: "gone" })).toEqual({
+		expect(compensationEvent(1, { ok: true, value: "gone" })).toEqual({
 			type: "step_compensated",
 			step: 1,
 			output: "gone",
 		});
 		expect(
 			compensationEvent(1, {
-				success: false,
+				ok: false,
 				error: { code: "c", message: "m", retryable: false },
 			}),
 		).toEqual({ type: "step_compensation_failed", step: 1, error: { code: "c", message: "m" } });
@@ -208,7 +208,7 @@ describe("the other outcomes", () => {
 
 	it("time out a queued attempt past its deadline, retryably", () => {
 		expect(expiredAttempt({ deadline_at: "2026-01-01T00:00:00.000Z" })).toMatchObject({
-			success: false,
+			ok: false,
 			error: { code: "timeout", retryable: true },
 		});
 	});

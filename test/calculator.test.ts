@@ -144,15 +144,15 @@ describe("calculator", () => {
 	it("answers as a tool, with deterministic failures marked not retryable", async () => {
 		const ctx = {} as ToolContext;
 		expect(await calculatorTool.execute({ expression: "6 * 7" }, ctx)).toEqual({
-			success: true,
-			output: 42,
+			ok: true,
+			value: 42,
 		});
 		expect(await calculatorTool.execute({ expression: "1/0" }, ctx)).toEqual({
-			success: false,
+			ok: false,
 			error: { code: "math_error", message: "Division by zero", retryable: false },
 		});
 		expect(await calculatorTool.execute({ expression: "2+" }, ctx)).toMatchObject({
-			success: false,
+			ok: false,
 			error: { code: "invalid_expression", retryable: false },
 		});
 	});

@@ -15,12 +15,12 @@ describe("chaos tool", () => {
 		const always = { behaviours: [{ fail_probability: 1 }] };
 		const never = { behaviours: [{ fail_probability: 0 }] };
 		expect(await executeStep(chaos, always, ctx(1), 1_000)).toMatchObject({
-			success: false,
+			ok: false,
 			error: { code: "chaos", retryable: true },
 		});
 		expect(await executeStep(chaos, never, ctx(1), 1_000)).toEqual({
-			success: true,
-			output: { attempt: 1 },
+			ok: true,
+			value: { attempt: 1 },
 		});
 	});
 
@@ -29,7 +29,7 @@ describe("chaos tool", () => {
 		expect(await executeStep(chaos, input, ctx(1), 1_000)).toMatchObject({
 			error: { retryable: false },
 		});
-		expect((await executeStep(chaos, input, ctx(3), 1_000)).success).toBe(true);
+		expect((await executeStep(chaos, input, ctx(3), 1_000)).ok).toBe(true);
 	});
 
 	it("lets a delivery fault through to whoever carries the step", async () => {
@@ -39,6 +39,6 @@ describe("chaos tool", () => {
 
 	it("times out a hang at the step's timeout", async () => {
 		const result = await executeStep(chaos, { behaviours: [{ hang: true }] }, ctx(1), 20);
-		expect(result).toMatchObject({ success: false, error: { code: "timeout", retryable: true } });
+		expect(result).toMatchObject({ ok: false, error: { code: "timeout", retryable: true } });
 	});
 });

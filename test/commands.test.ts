@@ -44,10 +44,10 @@ describe("run commands", () => {
 		const state = runState();
 		expect(cancelCommand(state, true, "why")).toEqual({
 			ok: true,
-			events: [{ type: "run_cancel_requested", compensate: true, reason: "why" }],
+			value: [{ type: "run_cancel_requested", compensate: true, reason: "why" }],
 		});
 		const cancelling = { ...state, cancel: { compensate: false, reason: null, requested_at: "" } };
-		expect(cancelCommand(cancelling, false, null)).toEqual({ ok: true, events: [] });
+		expect(cancelCommand(cancelling, false, null)).toEqual({ ok: true, value: [] });
 		expect(cancelCommand({ ...state, status: "completed" }, false, null)).toMatchObject({
 			error: { code: "invalid_state", status: "completed" },
 		});
@@ -65,6 +65,6 @@ describe("run commands", () => {
 			})),
 		};
 		const retried = retryCommand(failed);
-		expect(retried).toMatchObject({ ok: true, events: [{ type: "run_retried" }] });
+		expect(retried).toMatchObject({ ok: true, value: [{ type: "run_retried" }] });
 	});
 });

@@ -152,18 +152,29 @@ describe("bulkheads", () => {
 		};
 		const leases = new BulkheadLeases(limited, settingsFor(limited));
 		const run = env.RUNS.newUniqueId().toString();
-		expect(await leases.acquire(run, "acme", "chaos.queued", "a", 10_000)).toBeNull();
-		expect(await leases.acquire(run, "acme", "chaos.queued", "b", 10_000)).toBeNull();
-		expect(await leases.acquire(run, "acme", "chaos.queued", "c", 10_000)).toBe(
-			"bulkhead tenant:acme is full (2 running)",
-		);
+		expect(await leases.acquire(run, "acme", "chaos.queued", "a", 10_000)).toEqual({
+			ok: true,
+			value: undefined,
+		});
+		expect(await leases.acquire(run, "acme", "chaos.queued", "b", 10_000)).toEqual({
+			ok: true,
+			value: undefined,
+		});
+		expect(await leases.acquire(run, "acme", "chaos.queued", "c", 10_000)).toEqual({
+			ok: false,
+			error: "bulkhead tenant:acme is full (2 running)",
+		});
 		await leases.release("acme", "chaos.queued", "a");
-		expect(await leases.acquire(run, "acme", "http.request", "d", 10_000)).toBeNull();
+		expect(await leases.acquire(run, "acme", "http.request", "d", 10_000)).toEqual({
+			ok: true,
+			value: undefined,
+		});
 		await leases.release("acme", "chaos.queued", "b");
 		// The tenant has room, the tool has none: the tenant's slot is handed back at once.
-		expect(await leases.acquire(run, "acme", "http.request", "e", 10_000)).toBe(
-			"bulkhead tool:http.request is full (1 running)",
-		);
+		expect(await leases.acquire(run, "acme", "http.request", "e", 10_000)).toEqual({
+			ok: false,
+			error: "bulkhead tool:http.request is full (1 running)",
+		});
 		const tenant = env.LEASES.get(env.LEASES.idFromName("tenant:acme"));
 		expect(await tenant.held()).toBe(1);
 	});

@@ -77,7 +77,7 @@ describe("bulkhead waits and breaker retries in the scheduler", () => {
 
 	it("schedules the retry of a circuit_open attempt no sooner than the cool-down", () => {
 		const result = {
-			success: false as const,
+			ok: false as const,
 			error: { code: "circuit_open", message: "open", retryable: true, retry_after_ms: 5_000 },
 		};
 		const event = settleAttempt(1, 1, 1, result, DEFAULT_RETRY_POLICY, T0, () => 0);
@@ -121,7 +121,7 @@ describe("tool work messages", () => {
 	it("refuse an input that would not fit in a queue message", () => {
 		const input = { body: "x".repeat(MAX_TOOL_WORK_BYTES) };
 		expect(toolWorkFor(run, { ...attempt, input })).toMatchObject({
-			failure: { success: false, error: { code: "input_too_large", retryable: false } },
+			failure: { ok: false, error: { code: "input_too_large", retryable: false } },
 		});
 	});
 });

@@ -134,6 +134,15 @@ describe("event reducer", () => {
 		).toThrow("Event names step 9, which the plan lacks");
 	});
 
+	it("shows a step by allow-list, keeping retry and effect bookkeeping inside", () => {
+		const view = toRunView(stateAfter(plan, []));
+		const keys = Object.keys(view.execution_log[0] ?? {});
+		expect(keys).toContain("deferrals");
+		for (const hidden of ["attempts_before_retry", "effect_generation"]) {
+			expect(keys).not.toContain(hidden);
+		}
+	});
+
 	it("leaves bookkeeping out of the API view", () => {
 		const view = toRunView(stateAfter(plan, []));
 		expect(Object.keys(view)).toEqual([

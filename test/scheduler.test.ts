@@ -125,7 +125,7 @@ describe("scheduler", () => {
 		const half = () => 0.5;
 
 		it("records a success", () => {
-			expect(settleAttempt(1, 1, 1, { success: true, output: 5 }, policy, T0, half)).toEqual({
+			expect(settleAttempt(1, 1, 1, { ok: true, value: 5 }, policy, T0, half)).toEqual({
 				type: "step_succeeded",
 				step: 1,
 				attempt: 1,
@@ -135,7 +135,7 @@ describe("scheduler", () => {
 
 		it("schedules a transient failure for retry with backoff", () => {
 			const failure = {
-				success: false as const,
+				ok: false as const,
 				error: { code: "timeout", message: "slow", retryable: true },
 			};
 			expect(settleAttempt(1, 2, 2, failure, policy, T0, half)).toEqual({
@@ -149,11 +149,11 @@ describe("scheduler", () => {
 
 		it("fails at once on a deterministic error, and after the last attempt on a transient one", () => {
 			const math = {
-				success: false as const,
+				ok: false as const,
 				error: { code: "math_error", message: "Division by zero", retryable: false },
 			};
 			expect(settleAttempt(1, 1, 1, math, policy, T0, half).type).toBe("step_failed");
-			const interrupted = { success: false as const, error: INTERRUPTED };
+			const interrupted = { ok: false as const, error: INTERRUPTED };
 			expect(settleAttempt(1, 3, 3, interrupted, policy, T0, half).type).toBe("step_failed");
 			expect(settleAttempt(1, 2, 2, interrupted, policy, T0, half).type).toBe(
 				"step_retry_scheduled",

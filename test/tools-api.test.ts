@@ -11,13 +11,13 @@ describe("tool dry runs", () => {
 			tool: "calculator",
 			valid: true,
 			executed: true,
-			result: { success: true, output: 42 },
+			result: { ok: true, value: 42 },
 		});
 		const failing = (await (await test("calculator", { expression: "1/0" })).json()) as {
 			result: unknown;
 		};
 		expect(failing.result).toEqual({
-			success: false,
+			ok: false,
 			error: { code: "math_error", message: "Division by zero", retryable: false },
 		});
 	});
@@ -74,7 +74,7 @@ describe("tool dry runs", () => {
 		expect(res.status).toBe(200);
 		expect(await res.json()).toMatchObject({
 			executed: true,
-			result: { success: false, error: { code: "delivery_fault" } },
+			result: { ok: false, error: { code: "delivery_fault" } },
 		});
 	});
 

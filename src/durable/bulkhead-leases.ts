@@ -1,3 +1,4 @@
+import { err, ok, type Result } from "../engine/result";
 import { bulkheadLimitsFor, type Settings } from "../settings";
 
 /**
@@ -12,8 +13,8 @@ export class BulkheadLeases {
 	) {}
 
 	/**
-	 * Takes both slots for `leaseId`; null when granted, else which bulkhead is full. A run turned
-	 * away is woken (slotFreed) when that bulkhead next releases a slot.
+	 * Takes both slots for `leaseId`, or neither: the error says which bulkhead is full. A run
+	 * turned away is woken (slotFreed) when that bulkhead next releases a slot.
 	 */
 	async acquire(
 		runId: string,
@@ -21,7 +22,7 @@ export class BulkheadLeases {
 		tool: string,
 		leaseId: string,
 		ttlMs: number,
-	): Promise<string | null> {
+	): Promise<Result<void, string>> {
 		const granted: string[] = [];
 		for (const [scope, limit] of this.scopes(tenant, tool)) {
 			const { granted: ok } = await this.stub(scope).acquire(leaseId, limit, ttlMs, runId);
@@ -29,11 +30,11 @@ export class BulkheadLeases {
 				// Handing back a slot held for an instant wakes nobody: that would only pass the
 				// same refusal along the queue of waiters.
 				await Promise.all(granted.map((taken) => this.stub(taken).release(leaseId, false)));
-				return `bulkhead ${scope} is full (${limit} running)`;
+				return err(`bulkhead ${scope} is full (${limit} running)`);
 			}
 			granted.push(scope);
 		}
-		return null;
+		return ok(undefined);
 	}
 
 	async release(tenant: string, tool: string, leaseId: string): Promise<void> {

@@ -6,7 +6,7 @@
  * forgets them after that.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { RunInit } from "./run-object";
+import type { RunInit } from "./run-api";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1_000;
 
@@ -52,5 +52,5 @@ export class IdempotencyStore extends DurableObject<Env> {
 /** The store for one key of one tenant; typed by hand for the same reason as runClient. */
 export function idempotencyClient(env: Env, tenant: string, key: string) {
 	const stub = env.IDEMPOTENCY.get(env.IDEMPOTENCY.idFromName(`${tenant}:${key}`));
-	return stub as unknown as Pick<IdempotencyStore, "peek" | "claim">;
+	return stub;
 }

@@ -73,7 +73,7 @@ export class RunDriver {
 		if (!this.host.current().started_at) this.host.append({ type: "run_started" });
 		this.watchdogAt = 0;
 		for (const step of interruptedSteps(this.host.current(), this.host.inflight.steps())) {
-			this.attempts.record(step.step_number, step.attempts, { success: false, error: INTERRUPTED });
+			this.attempts.record(step.step_number, step.attempts, { ok: false, error: INTERRUPTED });
 		}
 		for (;;) {
 			const actions = nextActions(this.host.current(), Date.now(), this.host.registry);

@@ -16,14 +16,13 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { loggerFor, registryFor } from "../config";
-import type { Json } from "../engine/json";
 import type { Logger } from "../engine/log";
+import { ok } from "../engine/result";
 import { deadLetterFailure, logLevelOf } from "../engine/run/attempt";
 import {
 	approveCommand,
 	type CommandResult,
 	cancelCommand,
-	type Refusal,
 	rejectCommand,
 	retryCommand,
 } from "../engine/run/commands";
@@ -36,25 +35,14 @@ import { type Settings, settingsFor } from "../settings";
 import { EventLog } from "./event-log";
 import { InflightSteps } from "./inflight-steps";
 import { LiveUpdates } from "./live-updates";
+import { type ControlResult, RUN_TENANT_HEADER, type RunApi, type RunInit } from "./run-api";
 import { RunArchive } from "./run-archive";
 import { RunDriver } from "./run-driver";
-
-/** What a new run is made of: its run_created payload, plus a fork's reused outputs. */
-export type RunInit = Omit<Extract<RunEventData, { type: "run_created" }>, "type"> & {
-	/** Outputs a fork takes over instead of running their steps. */
-	reused: Array<{ step: number; output: Json }>;
-	request_id: string;
-};
-
-/** Set by the Worker on WebSocket upgrades it forwards: the authenticated tenant. */
-export const RUN_TENANT_HEADER = "X-Run-Tenant";
-
-export type ControlResult = { ok: true; run: RunView } | { ok: false; error: Refusal };
 
 /** How soon a live run's alarm comes back after it failed, or ended with nothing scheduled. */
 const ALARM_RETRY_MS = 5_000;
 
-export class RunObject extends DurableObject<Env> {
+export class RunObject extends DurableObject<Env> implements RunApi {
 	private log: EventLog;
 	private readonly settings: Settings;
 	private readonly registry;
@@ -278,9 +266,10 @@ export class RunObject extends DurableObject<Env> {
 
 	private admitDelivery(step: number, attempt: number, source: "consumer" | "dead_letter") {
 		const decision = deliveryDecision(this.current(), step, attempt, source);
-		if (decision.admit) return true;
-		if (decision.event) this.append(decision.event);
-		else this.logger.warn("delivery ignored", { step, attempt, reason: decision.reason, source });
+		if (decision.ok) return true;
+		const { event, reason } = decision.error;
+		if (event) this.append(event);
+		else this.logger.warn("delivery ignored", { step, attempt, reason, source });
 		return false;
 	}
 
@@ -291,10 +280,10 @@ export class RunObject extends DurableObject<Env> {
 	/** Appends what the engine decided, then lets it take effect now. */
 	private async command(result: CommandResult, afterwards = () => {}): Promise<ControlResult> {
 		if (!result.ok) return result;
-		for (const event of result.events) this.append(event);
+		for (const event of result.value) this.append(event);
 		afterwards();
 		await this.resume();
-		return { ok: true, run: toRunView(this.current()) };
+		return ok(toRunView(this.current()));
 	}
 
 	private append(data: RunEventData): void {

@@ -41,19 +41,19 @@ export class StepGate {
 		try {
 			if (attempt.queued) {
 				const lease = leaseIdFor(attempt.runId, attempt.step, attempt.attempt);
-				const full = await this.leases.acquire(
+				const slots = await this.leases.acquire(
 					attempt.runId,
 					attempt.tenant,
 					attempt.tool,
 					lease,
 					slotTtlMs,
 				);
-				if (full !== null) return { kind: "full", reason: full };
+				if (!slots.ok) return { kind: "full", reason: slots.error };
 			}
 			const verdict = await this.breakers.admit(attempt.tool);
-			if (verdict.allowed) return { kind: "go" };
+			if (verdict.ok) return { kind: "go" };
 			await this.release(attempt);
-			return { kind: "open", retryAt: verdict.retryAt };
+			return { kind: "open", retryAt: verdict.error.retryAt };
 		} catch (error) {
 			this.logger().warn("breaker or bulkhead unreachable", { error: String(error) });
 			// Slots taken before the failure expire on their own if this release fails too.

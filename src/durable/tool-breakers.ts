@@ -12,6 +12,7 @@ import {
 	type CallOutcome,
 	windowTotals,
 } from "../engine/resilience/circuit-breaker";
+import { err, ok, type Result } from "../engine/result";
 import type { ToolResult } from "../engine/tools/types";
 import { breakerConfigFor, type Settings } from "../settings";
 
@@ -20,7 +21,8 @@ const seen = new Map<string, { state: BreakerState; at: number }>();
 /** Successes counted in this isolate and not yet reported, by tool. */
 const unreported = new Map<string, number>();
 
-export type BreakerVerdict = { allowed: true } | { allowed: false; retryAt: number };
+/** Admitted, or refused until `retryAt`. */
+export type BreakerVerdict = Result<void, { retryAt: number }>;
 
 export function breakerName(tool: string): string {
 	return `tool:${tool}`;
@@ -31,7 +33,7 @@ export function breakerName(tool: string): string {
  * it; a deterministic one (bad input, division by zero) is no evidence either way.
  */
 export function outcomeOf(result: ToolResult): CallOutcome {
-	if (result.success) return "success";
+	if (result.ok) return "success";
 	return result.error.retryable ? "failure" : "neutral";
 }
 
@@ -44,14 +46,14 @@ export class ToolBreakers {
 	async admit(tool: string, now = Date.now()): Promise<BreakerVerdict> {
 		const config = breakerConfigFor(this.settings, tool);
 		const cached = fresh(tool, now);
-		if (cached?.status === "closed") return { allowed: true };
+		if (cached?.status === "closed") return ok(undefined);
 		const reopensAt = (cached?.opened_at ?? 0) + config.cool_down_ms;
-		if (cached?.status === "open" && reopensAt > now) return { allowed: false, retryAt: reopensAt };
+		if (cached?.status === "open" && reopensAt > now) return err({ retryAt: reopensAt });
 		const admission = await this.stub(tool).admit(breakerName(tool), config);
 		seen.set(tool, { state: admission.state, at: Date.now() });
 		return admission.allowed
-			? { allowed: true }
-			: { allowed: false, retryAt: admission.retry_at ?? now + FRESH_MS };
+			? ok(undefined)
+			: err({ retryAt: admission.retry_at ?? now + FRESH_MS });
 	}
 
 	/** Tells the breaker how an admitted attempt went (see the header for what is batched). */

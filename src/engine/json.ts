@@ -1,5 +1,13 @@
+import { z } from "zod";
+
 /** A value that survives JSON.stringify and structured clone unchanged. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+// Named interfaces, not an inline recursive union: TypeScript then compares them by name, so the
+// RPC stub types of Durable Objects that take and return JSON stay finite.
+export type Json = null | boolean | number | string | JsonArray | JsonObject;
+export interface JsonArray extends Array<Json> {}
+export interface JsonObject {
+	[key: string]: Json;
+}
 
 /** Reads a dotted path ("items.0.title") out of a JSON value; undefined when any hop is missing. */
 export function readPath(value: Json, path: readonly string[]): Json | undefined {
@@ -12,3 +20,6 @@ export function readPath(value: Json, path: readonly string[]): Json | undefined
 	}
 	return current;
 }
+
+/** zod's JSON schema, typed as this module's Json so that the named interfaces above are used. */
+export const JsonSchema: z.ZodType<Json> = z.json();

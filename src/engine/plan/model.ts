@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { JsonSchema } from "../json";
 import { RetryPolicySchema } from "../resilience/retry-policy";
 import type { PlanningRecord } from "./provenance";
 
@@ -13,7 +14,7 @@ export const StepSchema = z
 	.object({
 		step_number: z.number().int().min(1).max(1_000),
 		tool: z.string().min(1).max(64),
-		input: z.record(z.string(), z.json()),
+		input: z.record(z.string(), JsonSchema),
 		reasoning: z.string().max(2_000).default(""),
 		depends_on: z.array(z.number().int().min(1).max(1_000)).max(MAX_PLAN_STEPS).default([]),
 		/** A person must approve the step before it runs; forced on for destructive tools. */

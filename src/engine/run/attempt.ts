@@ -174,7 +174,7 @@ export function settleResult(
 ): RunEventData | null {
 	const step = stepOf(state, stepNumber);
 	if (step?.status !== "running" || step.attempts !== attempt) return null;
-	if (state.cancel && !result.success) {
+	if (state.cancel && !result.ok) {
 		return { type: "step_cancelled", step: stepNumber, reason: "Stopped by the cancel" };
 	}
 	const budget = attempt - step.attempts_before_retry;
@@ -183,8 +183,8 @@ export function settleResult(
 
 /** The event that records how undoing a step went. */
 export function compensationEvent(stepNumber: number, result: ToolResult): RunEventData {
-	return result.success
-		? { type: "step_compensated", step: stepNumber, output: result.output }
+	return result.ok
+		? { type: "step_compensated", step: stepNumber, output: result.value }
 		: {
 				type: "step_compensation_failed",
 				step: stepNumber,

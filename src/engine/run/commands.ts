@@ -1,3 +1,4 @@
+import { err, ok, type Result } from "../result";
 import type { RunEventData } from "./events";
 import { isTerminal, type RunState } from "./state";
 
@@ -9,18 +10,18 @@ export interface Refusal {
 	status?: string;
 }
 
-export type CommandResult = { ok: true; events: RunEventData[] } | { ok: false; error: Refusal };
+export type CommandResult = Result<RunEventData[], Refusal>;
 
 /**
  * The control calls on a run, as pure decisions: the run as its caller's tenant sees it
  * (undefined when it holds no run of that tenant) in, the events to append or a refusal out.
  */
 function accept(events: RunEventData[]): CommandResult {
-	return { ok: true, events };
+	return ok(events);
 }
 
 function refuse(code: Refusal["code"], message: string, state?: RunState): CommandResult {
-	return { ok: false, error: state ? { code, message, status: state.status } : { code, message } };
+	return err(state ? { code, message, status: state.status } : { code, message });
 }
 
 const NO_RUN = "No run has this id";

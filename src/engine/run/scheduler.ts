@@ -243,7 +243,7 @@ export function settleAttempt(
 	now: number,
 	random: () => number,
 ): RunEventData {
-	if (result.success) return { type: "step_succeeded", step, attempt, output: result.output };
+	if (result.ok) return { type: "step_succeeded", step, attempt, output: result.value };
 	const error = { code: result.error.code, message: result.error.message };
 	if (shouldRetry(budgetAttempt, result.error.retryable, policy)) {
 		// A tool that knows when to come back (an open breaker's cool-down) is not retried sooner.

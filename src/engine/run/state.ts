@@ -92,10 +92,49 @@ export function isTerminal(state: RunState): boolean {
 	return TERMINAL_RUN_STATUSES.has(state.status);
 }
 
-/** The run as the API returns it: internal bookkeeping left out. */
+/**
+ * A step as the API shows it: an allow-list, so bookkeeping added to StepState later
+ * (attempts_before_retry, effect_generation) stays internal unless it is named here.
+ */
+function toStepView(step: StepState) {
+	return {
+		step_number: step.step_number,
+		tool: step.tool,
+		input: step.input,
+		output: step.output,
+		status: step.status,
+		error: step.error,
+		attempts: step.attempts,
+		deferrals: step.deferrals,
+		started_at: step.started_at,
+		completed_at: step.completed_at,
+		duration_ms: step.duration_ms,
+		next_attempt_at: step.next_attempt_at,
+		deadline_at: step.deadline_at,
+		waiting_for: step.waiting_for,
+		requires_approval: step.requires_approval,
+		approval: step.approval,
+		compensation: step.compensation,
+		reused_from: step.reused_from,
+	};
+}
+
+/** The run as the API returns it, by allow-list (tenant, options and bookkeeping stay inside). */
 export function toRunView(state: RunState) {
-	const { tenant: _tenant, options: _options, seq: _seq, live_slot: _slot, ...view } = state;
-	return view;
+	return {
+		run_id: state.run_id,
+		prompt: state.prompt,
+		status: state.status,
+		plan: state.plan,
+		forked_from: state.forked_from,
+		execution_log: state.execution_log.map(toStepView),
+		result: state.result,
+		error: state.error,
+		cancel: state.cancel,
+		created_at: state.created_at,
+		started_at: state.started_at,
+		completed_at: state.completed_at,
+	};
 }
 
 export type RunView = ReturnType<typeof toRunView>;

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { Json } from "../json";
+import { type Json, JsonSchema } from "../json";
+import { err, ok, type Result } from "../result";
 import { fail, type ToolResult } from "../tools/types";
 import { effectKey } from "./effect-key";
 import type { RunEventData } from "./events";
@@ -20,7 +21,7 @@ export const ToolWorkSchema = z
 		attempt: z.number().int().min(1),
 		idempotency_key: z.string().min(1),
 		tool: z.string().min(1),
-		input: z.json(),
+		input: JsonSchema,
 		timeout_ms: z.number().int().min(1),
 	})
 	.strict();
@@ -101,9 +102,15 @@ export function deliveryDecision(
 	step: number,
 	attempt: number,
 	source: "consumer" | "dead_letter",
-): { admit: true } | { admit: false; reason: "duplicate" | "late"; event: RunEventData | null } {
+): Result<void, { reason: "duplicate" | "late"; event: RunEventData | null }> {
 	const verdict = deliveryVerdict(state, step, attempt);
-	if (verdict === "current") return { admit: true };
-	const event: RunEventData = { type: "step_delivery_ignored", step, attempt, reason: verdict, source };
-	return { admit: false, reason: verdict, event: isTerminal(state) ? null : event };
+	if (verdict === "current") return ok(undefined);
+	const event: RunEventData = {
+		type: "step_delivery_ignored",
+		step,
+		attempt,
+		reason: verdict,
+		source,
+	};
+	return err({ reason: verdict, event: isTerminal(state) ? null : event });
 }

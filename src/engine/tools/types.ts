@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Json } from "../json";
 import type { RetryPolicy } from "../resilience/retry-policy";
+import { err, ok, type Result } from "../result";
 import type { TodoPort } from "./todo/port";
 
 /** Platform services a tool may call. The Durable Object adapters provide them. */
@@ -36,7 +37,7 @@ export interface ToolFailure {
  */
 export type ExecutionMode = "inline" | "queued";
 
-export type ToolResult = { success: true; output: Json } | { success: false; error: ToolFailure };
+export type ToolResult = Result<Json, ToolFailure>;
 
 export interface Tool<S extends z.ZodType = z.ZodType> {
 	name: string;
@@ -91,13 +92,13 @@ export class DeliveryFault extends Error {
 
 /** Identity helper that checks a tool against its own schema's types. */
 export function defineTool<S extends z.ZodType>(tool: Tool<S>): Tool {
-	return tool as unknown as Tool;
+	return tool;
 }
 
 export function succeed(output: Json): ToolResult {
-	return { success: true, output };
+	return ok(output);
 }
 
 export function fail(code: string, message: string, retryable = false): ToolResult {
-	return { success: false, error: { code, message, retryable } };
+	return err({ code, message, retryable });
 }

@@ -5,7 +5,7 @@
  * result goes back to that object, which accepts the first report of the current attempt only.
  */
 import { loggerFor, registryFor } from "../../config";
-import { runClient } from "../../durable/run-client";
+import { runClient } from "../../durable/run-api";
 import { toolContextFor } from "../../durable/tool-context";
 import { executeStep } from "../../engine/run/execute-step";
 import { type ToolWork, ToolWorkSchema } from "../../engine/run/tool-work";

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { z } from "zod";
-import type { ControlResult } from "../../durable/run-object";
+import type { ControlResult } from "../../durable/run-api";
 import { AppError } from "../../engine/errors";
 import { forkReuse } from "../../engine/run/fork";
 import type { AppEnv } from "../app-env";
@@ -30,7 +30,7 @@ export const ForkBody = z
 
 /** A refused control call becomes its error; one that depends on the run names its status. */
 export function answer(c: Context<AppEnv>, result: ControlResult) {
-	if (result.ok) return c.json(result.run);
+	if (result.ok) return c.json(result.value);
 	const { code, message, status } = result.error;
 	throw new AppError(code, message, status === undefined ? undefined : { status });
 }

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import { z } from "zod";
-import { RUN_TENANT_HEADER } from "../../durable/run-object";
+import { RUN_TENANT_HEADER } from "../../durable/run-api";
 import { AppError } from "../../engine/errors";
 import type { RunEvent } from "../../engine/run/events";
 import { eventMessage, isTerminalEvent, snapshotMessage } from "../../engine/run/public-event";

@@ -1,7 +1,7 @@
 import { drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
 import { isArchived, loadArchivedEvents } from "../../db/run-history";
-import { type RunClient, runClient } from "../../durable/run-client";
+import { type RunApi, runClient } from "../../durable/run-api";
 import { AppError } from "../../engine/errors";
 import { foldEvents } from "../../engine/run/reducer";
 import type { RunState } from "../../engine/run/state";
@@ -14,7 +14,7 @@ export const runNotFound = () => new AppError("run_not_found", "No run has this 
  * The object of the run a route's `:id` names. Every run route reaches its run through here, so
  * an id this namespace never issued is a 404 in one place, before any object is touched.
  */
-export function runAt(c: Context<AppEnv>, runId: string): RunClient {
+export function runAt(c: Context<AppEnv>, runId: string): RunApi {
 	return runClient(c.env, parseRunId(c.env.RUNS, runId));
 }
 

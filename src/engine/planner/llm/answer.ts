@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Json } from "../../json";
+import { type Json, JsonSchema } from "../../json";
 import type { PlanDraft } from "../../plan/model";
 import { MAX_INPUT_JSON_CHARS, MAX_LLM_STEPS } from "./prompt";
 
@@ -12,7 +12,7 @@ const ModelStep = z
 		tool: z.string().min(1).max(64),
 		input_json: z.string().max(MAX_INPUT_JSON_CHARS).optional(),
 		// JSON-mode models often write the input as an object; it is checked like input_json.
-		input: z.json().optional(),
+		input: JsonSchema.optional(),
 		reasoning: z.string().max(2_000).default(""),
 		depends_on: z.array(z.number().int().min(1).max(MAX_LLM_STEPS)).max(MAX_LLM_STEPS).default([]),
 	})

@@ -140,7 +140,7 @@ function request(
 	registry: ToolRegistry,
 	model: string,
 ): ChatCompletionCreateParamsNonStreaming {
-	const schema = planJsonSchema(registry.names()) as unknown as Record<string, unknown>;
+	const schema: Record<string, unknown> = planJsonSchema(registry.names());
 	const base = { model, messages, temperature: 0 };
 	switch (format) {
 		case "json_schema":
