@@ -90,12 +90,11 @@ describe("hostile input", () => {
 			`${"(".repeat(100_000)}1${")".repeat(100_000)}`,
 			"1".repeat(100_000),
 		];
+		// How fast they fail is the benchmark's business; here, that they fail with a reason.
 		for (const expression of escapes) {
-			const started = Date.now();
 			expect(() => evaluate(expression)).toThrowError(
 				/position|finite|longer than|Unknown name|nested/,
 			);
-			expect(Date.now() - started).toBeLessThan(1_000);
 		}
 	});
 });

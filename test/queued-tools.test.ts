@@ -7,11 +7,23 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { resolvePolicy } from "../src/engine/resilience/retry-policy";
 import type { RunEvent } from "../src/engine/run/events";
-import type { ToolWork } from "../src/engine/run/tool-work";
+import { type ToolWork, toolWorkFor } from "../src/engine/run/tool-work";
+import { toolRegistry } from "../src/engine/tools/registry";
 import worker from "../src/worker/index";
 import { step } from "./fixtures/plans";
-import { clientFor, eventsOf, followEvents, settle, startPlan, stubFor } from "./fixtures/runs";
+import {
+	api,
+	clientFor,
+	eventsOf,
+	followEvents,
+	settle,
+	startPlan,
+	stubFor,
+} from "./fixtures/runs";
+
+const registry = toolRegistry({ includeDevTools: true });
 
 // Every test here goes through the real local queue and its consumer (src/worker/queue), which
 // wrangler.toml wires to this Worker: the run's object sends, the consumer runs the tool and
@@ -22,7 +34,10 @@ function typesOf(events: RunEvent[]) {
 	return events.map((event) => event.data.type);
 }
 
-/** The message a run's object sent for `step`'s `attempt`, rebuilt from the run's log. */
+/**
+ * The message a run's object sent for `step`'s `attempt`, built again by the engine's own
+ * function from what the run's log says of that attempt.
+ */
 async function workOf(runId: string, stepNumber: number, attempt: number): Promise<ToolWork> {
 	const started = (await eventsOf(runId)).find(
 		(event) =>
@@ -31,16 +46,31 @@ async function workOf(runId: string, stepNumber: number, attempt: number): Promi
 			event.data.attempt === attempt,
 	);
 	if (started?.data.type !== "step_started") throw new Error("step never started");
-	return {
-		run_id: runId,
-		tenant: "default",
-		step_number: stepNumber,
-		attempt,
-		idempotency_key: `${runId}:${stepNumber}`,
-		tool: "chaos.queued",
-		input: started.data.input,
-		timeout_ms: 10_000,
-	};
+	const tool = "chaos.queued";
+	const built = toolWorkFor(
+		{ run_id: runId, tenant: "default" },
+		{
+			step_number: stepNumber,
+			effect_generation: 0,
+			tool,
+			attempt,
+			input: started.data.input,
+			timeout_ms: resolvePolicy(registry.get(tool)?.retry, undefined).timeout_ms,
+		},
+	);
+	if (!("work" in built)) throw new Error("the work does not fit in a message");
+	return built.work;
+}
+
+/** A step that holds the run open, waiting for approval, until the test approves it. */
+const held = (stepNumber: number, after: number[]) => ({
+	...step(stepNumber, "calculator", { expression: "1" }, after),
+	requires_approval: true,
+});
+
+async function release(runId: string, stepNumber: number): Promise<void> {
+	const res = await api(`/runs/${runId}/steps/${stepNumber}/approve`, { method: "POST" });
+	expect(res.status).toBe(200);
 }
 
 describe("queued tools", () => {
@@ -71,17 +101,16 @@ describe("queued tools", () => {
 			steps: [
 				step(1, "chaos.queued", { output: "first" }),
 				// Keeps the run live while the duplicate arrives.
-				step(2, "chaos", { behaviours: [{ latency_ms: 1_500 }] }, [1]),
+				held(2, [1]),
 			],
 		});
-		await followEvents(runId, (event) => event.data.type === "step_succeeded");
+		await followEvents(runId, (event) => event.data.type === "approval_requested");
 		const before = (await clientFor(runId).view("default"))?.execution_log[0];
 		const lastSeq = (await eventsOf(runId)).at(-1)?.seq ?? 0;
 		await env.TOOL_QUEUE.send(await workOf(runId, 1, 1), { contentType: "json" });
-		const seen = await followEvents(runId);
-		const ignored = seen.find(
-			(event) => event.seq > lastSeq && event.data.type === "step_delivery_ignored",
-		);
+		const ignoredAfter = (event: RunEvent) =>
+			event.seq > lastSeq && event.data.type === "step_delivery_ignored";
+		const ignored = (await followEvents(runId, ignoredAfter)).find(ignoredAfter);
 		expect(ignored?.data).toEqual({
 			type: "step_delivery_ignored",
 			step: 1,
@@ -89,6 +118,7 @@ describe("queued tools", () => {
 			reason: "duplicate",
 			source: "consumer",
 		});
+		await release(runId, 2);
 		const run = await settle(runId);
 		expect(run.status).toBe("completed");
 		expect(run.execution_log[0]).toEqual(before);
@@ -98,21 +128,18 @@ describe("queued tools", () => {
 		const runId = await startPlan(
 			{
 				goal: "late",
-				steps: [
-					step(1, "chaos.queued", { behaviours: [{ fail: "retryable" }, {}] }),
-					step(2, "chaos", { behaviours: [{ latency_ms: 1_500 }] }, [1]),
-				],
+				steps: [step(1, "chaos.queued", { behaviours: [{ fail: "retryable" }, {}] }), held(2, [1])],
 			},
 			{ policy: { base_delay_ms: 0 } },
 		);
-		await followEvents(runId, (event) => event.data.type === "step_succeeded");
+		await followEvents(runId, (event) => event.data.type === "approval_requested");
 		const lastSeq = (await eventsOf(runId)).at(-1)?.seq ?? 0;
 		await env.TOOL_QUEUE.send(await workOf(runId, 1, 1), { contentType: "json" });
-		const seen = await followEvents(runId);
-		const ignored = seen.find(
-			(event) => event.seq > lastSeq && event.data.type === "step_delivery_ignored",
-		);
+		const ignoredAfter = (event: RunEvent) =>
+			event.seq > lastSeq && event.data.type === "step_delivery_ignored";
+		const ignored = (await followEvents(runId, ignoredAfter)).find(ignoredAfter);
 		expect(ignored?.data).toMatchObject({ step: 1, attempt: 1, reason: "late" });
+		await release(runId, 2);
 		const run = await settle(runId);
 		expect(run.execution_log[0]).toMatchObject({ status: "succeeded", attempts: 2 });
 	});
