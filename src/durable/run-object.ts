@@ -79,11 +79,8 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 	/** Records the run and schedules its first alarm. Repeating the call returns the same run. */
 	async create(init: RunInit): Promise<RunView> {
 		if (!this.state) {
-			this.logger = loggerFor(this.settings, {
-				run_id: init.run_id,
-				request_id: init.request_id,
-			});
-			const { request_id: _requestId, reused, ...created } = init;
+			const { request_id, reused, ...created } = init;
+			this.logger = loggerFor(this.settings, { run_id: init.run_id, request_id });
 			this.append({ type: "run_created", ...created });
 			for (const { step, output } of reused) this.append({ type: "step_reused", step, output });
 			await this.ctx.storage.setAlarm(Date.now());
