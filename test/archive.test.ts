@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { archiveRuns } from "../src/worker/queue/run-archive";
 import { followEvents, postJson, settle, stubFor } from "./fixtures/runs";
 
 async function create(prompt: string): Promise<string> {
@@ -56,24 +57,28 @@ describe("D1 archive", () => {
 		});
 	});
 
-	it("keeps retrying from the alarm while D1 refuses the write (an outbox)", async () => {
+	it("asks again until D1 takes the write and the consumer confirms it (an outbox)", async () => {
 		await env.DB.exec("ALTER TABLE steps RENAME TO steps_offline");
 		try {
 			const runId = await create("calculate 1+1");
 			await followEvents(runId);
 			await runInDurableObject(stubFor(runId), (instance) => instance.alarm());
+			const request = [{ run_id: runId, tenant: "default" }];
+			await expect(archiveRuns(env, request)).rejects.toThrow();
 			const missing = await env.DB.prepare("SELECT count(*) AS n FROM runs WHERE run_id = ?")
 				.bind(runId)
 				.first();
 			expect(missing).toEqual({ n: 0 });
-			// The failed write left an alarm behind to try again.
-			const retryAt = await runInDurableObject(stubFor(runId), (_, state) =>
-				state.storage.getAlarm(),
-			);
-			expect(retryAt).toBeGreaterThan(Date.now());
+			// Unconfirmed, the run keeps an alarm to ask again, and nothing says it is archived.
+			const pending = await runInDurableObject(stubFor(runId), async (_, state) => ({
+				alarm: await state.storage.getAlarm(),
+				archivedAt: state.storage.kv.get("archived_at"),
+			}));
+			expect(pending.alarm).toBeGreaterThan(Date.now());
+			expect(pending.archivedAt).toBeUndefined();
 
 			await env.DB.exec("ALTER TABLE steps_offline RENAME TO steps");
-			await runInDurableObject(stubFor(runId), (instance) => instance.alarm());
+			await archiveRuns(env, request);
 			const row = await env.DB.prepare("SELECT status FROM runs WHERE run_id = ?")
 				.bind(runId)
 				.first();
@@ -85,6 +90,24 @@ describe("D1 archive", () => {
 			expect(purgeAt).toBeGreaterThan(Date.now() + 6.9 * 86_400_000);
 		} finally {
 			await env.DB.exec("ALTER TABLE steps_offline RENAME TO steps").catch(() => undefined);
+		}
+	});
+
+	it("writes a whole batch of finished runs together, each confirmed", async () => {
+		const ids = await Promise.all(["calculate 1+1", "calculate 2+2", "calculate 3+3"].map(create));
+		for (const runId of ids) {
+			await followEvents(runId);
+			await runInDurableObject(stubFor(runId), (instance) => instance.alarm());
+		}
+		await archiveRuns(
+			env,
+			ids.map((run_id) => ({ run_id, tenant: "default" })),
+		);
+		for (const runId of ids) {
+			const archived = await runInDurableObject(stubFor(runId), (_, state) =>
+				state.storage.kv.get("archived_at"),
+			);
+			expect(archived).toEqual(expect.any(String));
 		}
 	});
 });

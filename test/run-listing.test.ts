@@ -1,5 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { archiveRuns } from "../src/worker/queue/run-archive";
 import { type SeedRun, seedArchive } from "./fixtures/archive-seed";
 import { api, followEvents, postJson, startPlan, stubFor } from "./fixtures/runs";
 
@@ -197,6 +199,8 @@ describe("run listing", () => {
 		});
 		await followEvents(runId, (event) => event.data.type === "step_sleeping");
 		await runInDurableObject(stubFor(runId), (instance) => instance.alarm());
+		// The alarm asked the run-archive queue for the row; deliver that request as its consumer.
+		await archiveRuns(env, [{ run_id: runId, tenant: "default" }]);
 		const page = await list("status=running");
 		expect(page.runs.find((run) => run.run_id === runId)).toMatchObject({
 			status: "running",

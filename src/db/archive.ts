@@ -13,15 +13,36 @@ export interface ArchiveOptions {
 	archivedAt?: string;
 }
 
+/** Statements at most in one D1 batch, so a large batch of runs goes in a few round trips. */
+const STATEMENTS_PER_BATCH = 100;
+
+/** One run to write: its state, and with `events` and `archivedAt` its final copy. */
+export interface RunWrite extends ArchiveOptions {
+	state: RunState;
+}
+
 /**
- * Writes the run's row and its steps, and when finishing its event log, in one D1 batch (one
- * transaction). Every statement is an upsert or a replace, so repeating a write is harmless.
+ * Writes runs' rows and steps, and for finished ones their event logs, in as few D1 batches as
+ * fit. Every statement is an upsert or a replace, so repeating a write is harmless.
  */
+export async function writeRuns(db: DrizzleD1Database, writes: readonly RunWrite[]) {
+	const statements = writes.flatMap(({ state, ...options }) => runStatements(db, state, options));
+	for (let start = 0; start < statements.length; start += STATEMENTS_PER_BATCH) {
+		const [first, ...rest] = statements.slice(start, start + STATEMENTS_PER_BATCH);
+		if (first) await db.batch([first, ...rest]);
+	}
+}
+
+/** Writes one run: a convenience over writeRuns. */
 export async function writeRun(
 	db: DrizzleD1Database,
 	state: RunState,
 	options: ArchiveOptions = {},
 ) {
+	await writeRuns(db, [{ state, ...options }]);
+}
+
+function runStatements(db: DrizzleD1Database, state: RunState, options: ArchiveOptions) {
 	const row = {
 		runId: state.run_id,
 		tenant: state.tenant,
@@ -70,16 +91,16 @@ export async function writeRun(
 		at: event.at,
 		data: JSON.stringify(event.data),
 	}));
-	const eventBatches = [];
+	const eventStatements = [];
 	for (let start = 0; start < eventRows.length; start += EVENTS_PER_STATEMENT) {
 		const chunk = eventRows.slice(start, start + EVENTS_PER_STATEMENT);
-		eventBatches.push(db.insert(runEvents).values(chunk).onConflictDoNothing());
+		eventStatements.push(db.insert(runEvents).values(chunk).onConflictDoNothing());
 	}
 	// One statement per step: a step row takes 12 parameters.
-	await db.batch([
+	return [
 		db.insert(runs).values(row).onConflictDoUpdate({ target: runs.runId, set: update }),
 		db.delete(steps).where(eq(steps.runId, state.run_id)),
 		...stepRows.map((step) => db.insert(steps).values(step)),
-		...eventBatches,
-	]);
+		...eventStatements,
+	];
 }

@@ -6,7 +6,7 @@ import type { Json } from "../engine/json";
 import type { Result } from "../engine/result";
 import type { Refusal } from "../engine/run/commands";
 import type { RunEvent, RunEventData } from "../engine/run/events";
-import type { RunView } from "../engine/run/state";
+import type { RunState, RunView } from "../engine/run/state";
 import type { ToolResult } from "../engine/tools/types";
 
 /** What a new run is made of: its run_created payload, plus a fork's reused outputs. */
@@ -15,6 +15,12 @@ export type RunInit = Omit<Extract<RunEventData, { type: "run_created" }>, "type
 	reused: Array<{ step: number; output: Json }>;
 	request_id: string;
 };
+
+/** A run as the archive consumer reads it: the log only once the run has finished. */
+export interface ArchiveRecord {
+	state: RunState;
+	events: RunEvent[] | null;
+}
 
 /** Set by the Worker on WebSocket upgrades it forwards: the authenticated tenant. */
 export const RUN_TENANT_HEADER = "X-Run-Tenant";
@@ -50,6 +56,8 @@ export interface RunApi {
 		error: string,
 	): Promise<void>;
 	deadLettered(tenant: string, step: number, attempt: number): Promise<boolean>;
+	archiveRecord(tenant: string): Promise<ArchiveRecord | null>;
+	archived(tenant: string, seq: number, archivedAt: string): Promise<boolean>;
 }
 
 /** The typed stub of one run's object. */

@@ -1,22 +1,21 @@
-import { drizzle } from "drizzle-orm/d1";
-
-import { writeRun } from "../db/archive";
 import type { Logger } from "../engine/log";
-import type { RunEvent } from "../engine/run/events";
+import type { ArchiveRequest } from "../engine/run/archive-request";
 import type { RunState } from "../engine/run/state";
 import { retentionMs, type Settings } from "../settings";
 
-const ARCHIVE_RETRY_MAX_MS = 60_000;
+/** The consumer confirms within this, or the request goes out again. */
+const ARCHIVE_RESEND_MS = 60_000;
 const ARCHIVED_AT = "archived_at";
+const REQUESTED_AT = "archive_requested_at";
 
 /**
- * A run's copy in D1 and its retention, for one RunObject. The archive is an outbox: the final
- * write is retried from the alarm until it lands, and only then does the retention clock start.
+ * A run's copy in D1 and its retention, for one RunObject. The object writes nothing to D1
+ * itself: it asks the `run-archive` queue, whose consumer reads the run back over RPC, writes
+ * many runs per D1 batch and confirms each (RunObject.archived). The request is an outbox: it
+ * goes out again until a confirmation for the run as it stands arrives, and only then does the
+ * retention clock start.
  */
 export class RunArchive {
-	private startRowWrite: Promise<void> | undefined;
-	private failures = 0;
-
 	constructor(
 		private readonly ctx: DurableObjectState,
 		private readonly env: Env,
@@ -32,52 +31,56 @@ export class RunArchive {
 	/** A retried run finishes again and must be archived again. */
 	reopen(): void {
 		this.ctx.storage.kv.delete(ARCHIVED_AT);
+		this.ctx.storage.kv.delete(REQUESTED_AT);
 	}
 
-	/** Writes the live run's row so listings show it; not awaited by the caller's hot path. */
-	writeStart(state: RunState): void {
-		this.startRowWrite = writeRun(drizzle(this.env.DB), state).catch((error) => {
-			this.logger().warn("start row write failed; the final archive writes it", {
+	/** Asks for the live run's row, so listings show it; never on a step's path. */
+	async requestListing(state: RunState): Promise<void> {
+		await this.send(state).catch((error: unknown) => {
+			this.logger().warn("listing request failed; the archive writes the row", {
 				error: String(error),
 			});
 		});
 	}
 
 	/**
-	 * Writes the finished run with its log, then schedules the purge, or a retry on failure. A
-	 * control call (a retry) may land while D1 is written: then `isCurrent` says so, and this
-	 * archive neither marks the run archived nor moves the alarm the call has set; the run
-	 * archives again when it finishes again.
+	 * The finished run's archive, from its alarm: hands back the tenant's live-run slot, asks the
+	 * queue (unless a request is still fresh), and comes back to ask again if no confirmation
+	 * arrives.
 	 */
-	async archive(
-		state: RunState,
-		events: readonly RunEvent[],
-		isCurrent: () => boolean,
-	): Promise<void> {
-		await this.startRowWrite;
-		const archivedAt = new Date().toISOString();
+	async request(state: RunState): Promise<void> {
+		const requestedAt = this.ctx.storage.kv.get<number>(REQUESTED_AT) ?? 0;
+		const now = Date.now();
+		if (now < requestedAt + ARCHIVE_RESEND_MS) {
+			await this.ctx.storage.setAlarm(requestedAt + ARCHIVE_RESEND_MS);
+			return;
+		}
 		try {
-			// The tenant's live-run slot (held where keys are required) goes back first; both steps
-			// are safe to repeat.
+			// Safe to repeat: a slot is released by run id.
 			if (state.live_slot) {
 				const quota = this.env.RATE_LIMITER.get(this.env.RATE_LIMITER.idFromName(state.tenant));
 				await quota.releaseRun(state.run_id);
 			}
-			await writeRun(drizzle(this.env.DB), state, { events, archivedAt });
-			if (!isCurrent()) {
-				this.logger().info("run changed while archiving; it archives again when it ends");
-				return;
-			}
-			this.ctx.storage.kv.put(ARCHIVED_AT, archivedAt);
-			this.failures = 0;
-			await this.ctx.storage.setAlarm(Date.parse(archivedAt) + retentionMs(this.settings));
-			this.logger().debug("run archived");
+			await this.send(state);
+			this.ctx.storage.kv.put(REQUESTED_AT, now);
 		} catch (error) {
-			this.failures += 1;
-			const delay = Math.min(ARCHIVE_RETRY_MAX_MS, 500 * 2 ** this.failures);
-			this.logger().warn("archive failed; retrying", { error: String(error), retry_in_ms: delay });
-			if (isCurrent()) await this.ctx.storage.setAlarm(Date.now() + delay);
+			this.logger().warn("archive request failed; retrying", { error: String(error) });
 		}
+		await this.ctx.storage.setAlarm(now + ARCHIVE_RESEND_MS);
+	}
+
+	/**
+	 * The consumer wrote the run as it stood at `seq`. Only a confirmation of the run as it stands
+	 * now counts: a retry that landed meanwhile makes it stale, and the run archives again when
+	 * it ends again.
+	 */
+	async confirm(state: RunState, seq: number, archivedAt: string): Promise<boolean> {
+		if (seq !== state.seq || this.archivedAt()) return this.archivedAt() !== undefined;
+		this.ctx.storage.kv.put(ARCHIVED_AT, archivedAt);
+		this.ctx.storage.kv.delete(REQUESTED_AT);
+		await this.ctx.storage.setAlarm(Date.parse(archivedAt) + retentionMs(this.settings));
+		this.logger().debug("run archived");
+		return true;
 	}
 
 	/** True once the retention period is over and the object's storage is gone. */
@@ -91,5 +94,10 @@ export class RunArchive {
 		await this.ctx.storage.deleteAll();
 		this.logger().info("run purged from its object; D1 serves it now");
 		return true;
+	}
+
+	private async send(state: RunState): Promise<void> {
+		const request: ArchiveRequest = { run_id: state.run_id, tenant: state.tenant };
+		await this.env.ARCHIVE_QUEUE.send(request, { contentType: "json" });
 	}
 }

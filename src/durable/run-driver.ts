@@ -131,7 +131,7 @@ export class RunDriver {
 	private async writeStartRow(): Promise<void> {
 		if (this.startRowWritten || isTerminal(this.host.current())) return;
 		this.startRowWritten = true;
-		await this.host.archive.writeStart(this.host.current());
+		await this.host.archive.requestListing(this.host.current());
 	}
 
 	/** Moves the watchdog alarm later when needed; one storage write covers many loop turns. */

@@ -1,18 +1,11 @@
 /**
- * RunObject: one Durable Object per run (newUniqueId), sole writer of its event log.
- *
- * State: the `events` table is the only truth; `state` is its fold, rebuilt in the constructor.
- * Every transition is appended before anything depends on it, so after an eviction or a crash the
- * object resumes from the last recorded event and never runs a succeeded step again.
- *
- * Concurrency: alarms never overlap; the loop inside one alarm is run-driver.ts. Control calls
- * and queue reports append what the engine decides (src/engine/run/commands.ts, attempt.ts) and
- * nudge the running alarm, or set a new one. Whatever fails inside an alarm, a live run leaves it
- * holding another. Only the current attempt's first queue report counts.
- *
- * Lifecycle: the run's D1 row is written once it outlives a second, and with the whole log when
- * it finishes (retried until it lands; a retry during that write wins). After the retention
- * period the object deletes its storage.
+ * RunObject: one Durable Object per run (newUniqueId), sole writer of its event log; `state` is
+ * the log's fold, rebuilt in the constructor. Every transition is appended before anything
+ * depends on it, so after an eviction or a crash the object resumes from the last event and never
+ * runs a succeeded step again. Alarms never overlap; the loop inside one is run-driver.ts. Control
+ * calls and queue reports append what the engine decides (src/engine/run/) and nudge the alarm.
+ * Whatever fails in an alarm, a live run leaves it holding another. A finished run asks the
+ * run-archive queue for its D1 copy until confirmed, then deletes its storage after retention.
  */
 import { DurableObject } from "cloudflare:workers";
 import { loggerFor, registryFor } from "../config";
@@ -29,13 +22,19 @@ import {
 import type { RunEvent, RunEventData } from "../engine/run/events";
 import { applyEvent, foldEvents } from "../engine/run/reducer";
 import { isTerminal, type RunState, type RunView, toRunView } from "../engine/run/state";
-import { deliveryDecision, deliveryVerdict } from "../engine/run/tool-work";
+import { deliveryDecision, deliveryFailure } from "../engine/run/tool-work";
 import type { ToolResult } from "../engine/tools/types";
 import { type Settings, settingsFor } from "../settings";
 import { EventLog } from "./event-log";
 import { InflightSteps } from "./inflight-steps";
 import { LiveUpdates } from "./live-updates";
-import { type ControlResult, RUN_TENANT_HEADER, type RunApi, type RunInit } from "./run-api";
+import {
+	type ArchiveRecord,
+	type ControlResult,
+	RUN_TENANT_HEADER,
+	type RunApi,
+	type RunInit,
+} from "./run-api";
 import { RunArchive } from "./run-archive";
 import { RunDriver } from "./run-driver";
 
@@ -45,7 +44,6 @@ const ALARM_RETRY_MS = 5_000;
 export class RunObject extends DurableObject<Env> implements RunApi {
 	private log: EventLog;
 	private readonly settings: Settings;
-	private readonly registry;
 	private state: RunState | undefined;
 	private readonly inflight = new InflightSteps();
 	private readonly live: LiveUpdates;
@@ -58,16 +56,11 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 		super(ctx, env);
 		this.log = new EventLog(ctx.storage.sql);
 		this.settings = settingsFor(env);
-		this.registry = registryFor(this.settings);
 		this.live = new LiveUpdates(ctx);
 		this.archive = new RunArchive(ctx, env, this.settings, () => this.logger);
 		this.driver = new RunDriver({
-			ctx,
-			env,
-			settings: this.settings,
-			registry: this.registry,
-			inflight: this.inflight,
-			archive: this.archive,
+			...{ ctx, env, settings: this.settings, inflight: this.inflight, archive: this.archive },
+			registry: registryFor(this.settings),
 			current: () => this.current(),
 			append: (data) => this.append(data),
 			logger: () => this.logger,
@@ -95,6 +88,20 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 	async view(tenant: string): Promise<RunView | null> {
 		const state = this.ownedBy(tenant);
 		return state ? toRunView(state) : null;
+	}
+
+	/** The run for the archive consumer to write: its log only once it has finished. */
+	async archiveRecord(tenant: string): Promise<ArchiveRecord | null> {
+		const state = this.ownedBy(tenant);
+		if (!state) return null;
+		return { state, events: isTerminal(state) ? [...this.log.read()] : null };
+	}
+
+	/** The archive consumer wrote the finished run as it stood at `seq`; true if that counts. */
+	async archived(tenant: string, seq: number, archivedAt: string): Promise<boolean> {
+		const state = this.ownedBy(tenant);
+		if (!state || !isTerminal(state)) return false;
+		return this.archive.confirm(state, seq, archivedAt);
 	}
 
 	/** Whether a run lives here and has not finished: the RateLimiter's check on a stale slot. */
@@ -161,27 +168,21 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 	/** Records a delivery the consumer could not finish; the queue will redeliver or dead-letter it. */
 	async noteDeliveryFailure(
 		tenant: string,
-		step: number,
-		attempt: number,
-		delivery: number,
-		error: string,
+		...[step, attempt, delivery, error]: [number, number, number, string]
 	): Promise<void> {
-		if (!this.ownedBy(tenant) || deliveryVerdict(this.current(), step, attempt) !== "current")
-			return;
-		this.append({
-			type: "step_delivery_failed",
-			step,
-			attempt,
-			delivery,
-			error: error.slice(0, 500),
-		});
+		const state = this.ownedBy(tenant);
+		const event = state && deliveryFailure(state, step, attempt, delivery, error);
+		if (event) this.append(event);
 	}
 
 	/** The dead-letter consumer's report: the queue gave up on this attempt. */
 	async deadLettered(tenant: string, step: number, attempt: number): Promise<boolean> {
 		if (!this.ownedBy(tenant)) return false;
-		const history = [...this.log.read()].map((event) => event.data);
-		const failure = deadLetterFailure(history, step, attempt);
+		const failure = deadLetterFailure(
+			[...this.log.read()].map((event) => event.data),
+			step,
+			attempt,
+		);
 		return this.reportDelivery(tenant, step, attempt, failure, "dead_letter");
 	}
 
@@ -247,10 +248,8 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 		const finished = this.current();
 		if (!isTerminal(finished)) return;
 		const archivedAt = this.archive.archivedAt();
-		if (!archivedAt) {
-			const isCurrent = () => this.state?.seq === finished.seq;
-			await this.archive.archive(finished, [...this.log.read()], isCurrent);
-		} else if (await this.archive.purgeIfDue(archivedAt)) {
+		if (!archivedAt) await this.archive.request(finished);
+		else if (await this.archive.purgeIfDue(archivedAt)) {
 			this.state = undefined;
 			this.log = new EventLog(this.ctx.storage.sql);
 		}

@@ -1,4 +1,5 @@
 import { createApp } from "./app";
+import { consumeArchiveRequests } from "./queue/run-archive";
 import { consumeDeadLetters, consumeToolWork } from "./queue/tool-work";
 
 export { Bulkhead } from "../durable/bulkhead";
@@ -8,15 +9,17 @@ export { RateLimiter } from "../durable/rate-limiter";
 export { RunObject } from "../durable/run-object";
 export { TodoStore } from "../durable/todo-store";
 
-/** Must match the dead-letter queue's name in wrangler.toml. */
+/** Must match the queues' names in wrangler.toml. */
 const DEAD_LETTER_QUEUE = "tool-work-dead-letters";
+const ARCHIVE_QUEUE = "run-archive";
 
 const app = createApp();
 
 export default {
 	fetch: app.fetch,
 	async queue(batch, env) {
-		if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, env);
+		if (batch.queue === ARCHIVE_QUEUE) await consumeArchiveRequests(batch, env);
+		else if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, env);
 		else await consumeToolWork(batch, env);
 	},
 } satisfies ExportedHandler<Env>;

@@ -114,3 +114,15 @@ export function deliveryDecision(
 	};
 	return err({ reason: verdict, event: isTerminal(state) ? null : event });
 }
+
+/** A delivery the consumer could not finish, recorded only for the current attempt. */
+export function deliveryFailure(
+	state: RunState,
+	step: number,
+	attempt: number,
+	delivery: number,
+	error: string,
+): RunEventData | null {
+	if (deliveryVerdict(state, step, attempt) !== "current") return null;
+	return { type: "step_delivery_failed", step, attempt, delivery, error: error.slice(0, 500) };
+}
