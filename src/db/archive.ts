@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { RunEvent } from "../engine/run/events";
 import type { RunState } from "../engine/run/state";
+import { rollupStatements } from "./rollups";
 import { runEvents, runs, steps } from "./schema";
 
 // D1 binds at most 100 parameters per statement; an event row takes 5.
@@ -22,13 +23,19 @@ export interface RunWrite extends ArchiveOptions {
 }
 
 /**
- * Writes runs' rows and steps, and for finished ones their event logs, in as few D1 batches as
- * fit. Every statement is an upsert or a replace, so repeating a write is harmless.
+ * Writes runs' rows and steps, for finished ones their event logs, and the statistics rollups,
+ * in as few D1 batches as fit. Every statement is an upsert or a replace, and a run's rollup
+ * contribution replaces its earlier one, so repeating a write is harmless.
  */
 export async function writeRuns(db: DrizzleD1Database, writes: readonly RunWrite[]) {
 	const statements = writes.flatMap(({ state, ...options }) => runStatements(db, state, options));
+	// The rollups go in the last batch, all together: if it fails, none of them lands, and the
+	// retry computes them again from the contributions as they were.
+	const rollups = await rollupStatements(db, writes);
 	for (let start = 0; start < statements.length; start += STATEMENTS_PER_BATCH) {
-		const [first, ...rest] = statements.slice(start, start + STATEMENTS_PER_BATCH);
+		const chunk = statements.slice(start, start + STATEMENTS_PER_BATCH);
+		const last = start + STATEMENTS_PER_BATCH >= statements.length;
+		const [first, ...rest] = last ? [...chunk, ...rollups] : chunk;
 		if (first) await db.batch([first, ...rest]);
 	}
 }

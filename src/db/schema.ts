@@ -103,3 +103,31 @@ export const apiKeys = sqliteTable(
 	},
 	(table) => [index("api_keys_tenant_idx").on(table.tenant)],
 );
+
+/**
+ * What one run adds to the statistics, kept so that a run written again (live, then finished, or
+ * retried) replaces its contribution instead of adding a second one. See rollups.ts.
+ */
+export const statsContributions = sqliteTable(
+	"stats_contributions",
+	{
+		runId: text("run_id").primaryKey(),
+		tenant: text("tenant").notNull(),
+		createdAt: text("created_at").notNull(),
+		/** The Summary (rollups.ts) of this one run, as JSON. */
+		data: text("data").notNull(),
+	},
+	(table) => [index("stats_contributions_tenant_created_idx").on(table.tenant, table.createdAt)],
+);
+
+/** The statistics of a tenant's runs created in one hour (created_at's first 13 characters). */
+export const statsHours = sqliteTable(
+	"stats_hours",
+	{
+		tenant: text("tenant").notNull(),
+		hour: text("hour").notNull(),
+		/** The Summary (rollups.ts) of every run of the hour, as JSON. */
+		data: text("data").notNull(),
+	},
+	(table) => [primaryKey({ columns: [table.tenant, table.hour] })],
+);

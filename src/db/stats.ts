@@ -1,5 +1,8 @@
-import { type SQL, sql } from "drizzle-orm";
+import { and, eq, gte, lt, type SQL } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { combine, emptySummary, percentileOf, type Summary } from "../engine/stats/summary";
+import { hourOf } from "./rollups";
+import { statsContributions, statsHours } from "./schema";
 
 export interface StatsWindow {
 	tenant: string;
@@ -7,113 +10,116 @@ export interface StatsWindow {
 	until?: string;
 }
 
-type Percentiles<K extends string> = Record<K, number | null>;
+const HOUR_MS = 3_600_000;
 
-/** The runs in the window: created in [since, until). */
-function inWindow(window: StatsWindow, alias = "runs"): SQL {
-	const table = sql.raw(alias);
-	return sql`${table}.tenant = ${window.tenant}
-		AND (${window.since ?? null} IS NULL OR ${table}.created_at >= ${window.since ?? null})
-		AND (${window.until ?? null} IS NULL OR ${table}.created_at < ${window.until ?? null})`;
+/** The start of the hour that `instant` falls in, or that `instant` is, as an ISO string. */
+function hourFloor(instant: string): string {
+	return new Date(Math.floor(Date.parse(instant) / HOUR_MS) * HOUR_MS).toISOString();
 }
 
-/** Nearest-rank percentile: the smallest value whose row number reaches ceil(p * n). */
-function percentile(p: number): SQL {
-	const rank = sql.raw(`(CAST(${p} * n AS INTEGER) + (${p} * n > CAST(${p} * n AS INTEGER)))`);
-	return sql`MIN(CASE WHEN rn >= ${rank} THEN v END)`;
+function hourCeil(instant: string): string {
+	return new Date(Math.ceil(Date.parse(instant) / HOUR_MS) * HOUR_MS).toISOString();
 }
 
-/** Run totals, durations, tool health, top errors and planners, all computed in D1. */
+/**
+ * The window's summary: whole hours from stats_hours, and the runs of a partly covered hour at
+ * either edge from their own contributions, so a window need not fall on hour boundaries.
+ */
+async function windowSummary(db: DrizzleD1Database, window: StatsWindow): Promise<Summary> {
+	const { tenant, since, until } = window;
+	const fullFrom = since === undefined ? undefined : hourCeil(since);
+	const fullTo = until === undefined ? undefined : hourFloor(until);
+	const summary = emptySummary();
+	const hourBounds: SQL[] = [];
+	if (fullFrom !== undefined) hourBounds.push(gte(statsHours.hour, hourOf(fullFrom)));
+	if (fullTo !== undefined) hourBounds.push(lt(statsHours.hour, hourOf(fullTo)));
+	const noFullHour = fullFrom !== undefined && fullTo !== undefined && fullFrom >= fullTo;
+	if (!noFullHour) {
+		const hours = await db
+			.select({ data: statsHours.data })
+			.from(statsHours)
+			.where(and(eq(statsHours.tenant, tenant), ...hourBounds));
+		for (const row of hours) combine(summary, JSON.parse(row.data));
+	}
+	const edges: Array<[string | undefined, string | undefined]> = noFullHour
+		? [[since, until]]
+		: [
+				[since, fullFrom],
+				[fullTo, until],
+			];
+	for (const [from, to] of edges) {
+		if (from === undefined || to === undefined || from >= to) continue;
+		const runs = await db
+			.select({ data: statsContributions.data })
+			.from(statsContributions)
+			.where(
+				and(
+					eq(statsContributions.tenant, tenant),
+					gte(statsContributions.createdAt, from),
+					lt(statsContributions.createdAt, to),
+				),
+			);
+		for (const row of runs) combine(summary, JSON.parse(row.data));
+	}
+	return summary;
+}
+
+/** Run totals, durations, tool health, top errors, planners and the LLM, from the rollups. */
 export async function runStats(db: DrizzleD1Database, window: StatsWindow) {
-	const [byStatus, durations, tools, errors, planners, llm, llmLatency] = await Promise.all([
-		db.all<{ status: string; runs: number }>(
-			sql`SELECT status, count(*) AS runs FROM runs WHERE ${inWindow(window)} GROUP BY status ORDER BY status`,
-		),
-		db.all<Percentiles<"p50" | "p95" | "p99">>(sql`
-			WITH d AS (
-				SELECT duration_ms AS v, ROW_NUMBER() OVER (ORDER BY duration_ms) AS rn, COUNT(*) OVER () AS n
-				FROM runs WHERE ${inWindow(window)} AND duration_ms IS NOT NULL
-			)
-			SELECT ${percentile(0.5)} AS p50, ${percentile(0.95)} AS p95, ${percentile(0.99)} AS p99 FROM d`),
-		db.all<{
-			tool: string;
-			executions: number;
-			failures: number;
-			retries: number;
-			p50: number | null;
-			p95: number | null;
-		}>(sql`
-			WITH s AS (
-				SELECT steps.tool, steps.attempts, steps.status, steps.duration_ms AS v,
-					ROW_NUMBER() OVER (PARTITION BY steps.tool ORDER BY steps.duration_ms IS NULL, steps.duration_ms) AS rn,
-					COUNT(steps.duration_ms) OVER (PARTITION BY steps.tool) AS n
-				FROM steps JOIN runs ON runs.run_id = steps.run_id
-				WHERE ${inWindow(window)}
-			)
-			SELECT tool, SUM(attempts) AS executions, SUM(status = 'failed') AS failures,
-				SUM(MAX(attempts - 1, 0)) AS retries, ${percentile(0.5)} AS p50, ${percentile(0.95)} AS p95
-			FROM s GROUP BY tool ORDER BY tool`),
-		db.all<{ code: string; message: string; count: number }>(sql`
-			SELECT json_extract(run_events.data, '$.error.code') AS code,
-				json_extract(run_events.data, '$.error.message') AS message, count(*) AS count
-			FROM run_events JOIN runs ON runs.run_id = run_events.run_id
-			WHERE ${inWindow(window)} AND run_events.type IN ('step_failed', 'step_retry_scheduled')
-			GROUP BY code, message ORDER BY count DESC, message LIMIT 5`),
-		db.all<{ planner: string; runs: number }>(
-			sql`SELECT planner, count(*) AS runs FROM runs WHERE ${inWindow(window)} GROUP BY planner ORDER BY runs DESC, planner`,
-		),
-		db.all<{
-			attempted: number;
-			fell_back: number;
-			cached: number;
-			prompt_tokens: number;
-			completion_tokens: number;
-		}>(sql`
-			SELECT count(*) AS attempted, coalesce(sum(planner = 'llm→rules'), 0) AS fell_back,
-				coalesce(sum(plan_cached = 1), 0) AS cached,
-				coalesce(sum(llm_prompt_tokens), 0) AS prompt_tokens, coalesce(sum(llm_completion_tokens), 0) AS completion_tokens
-			FROM runs WHERE ${inWindow(window)} AND planner LIKE 'llm%'`),
-		db.all<Percentiles<"p50" | "p95" | "p99">>(sql`
-			WITH d AS (
-				SELECT llm_latency_ms AS v, ROW_NUMBER() OVER (ORDER BY llm_latency_ms) AS rn, COUNT(*) OVER () AS n
-				FROM runs WHERE ${inWindow(window)} AND llm_latency_ms IS NOT NULL AND plan_cached = 0
-			)
-			SELECT ${percentile(0.5)} AS p50, ${percentile(0.95)} AS p95, ${percentile(0.99)} AS p99 FROM d`),
-	]);
-	const model = llm[0] ?? {
-		attempted: 0,
-		fell_back: 0,
-		cached: 0,
-		prompt_tokens: 0,
-		completion_tokens: 0,
-	};
-	const modelLatency = llmLatency[0] ?? { p50: null, p95: null, p99: null };
-	const statusCounts = Object.fromEntries(byStatus.map((row) => [row.status, row.runs]));
-	const completed = statusCounts.completed ?? 0;
-	const finished = completed + (statusCounts.failed ?? 0);
-	const duration = durations[0] ?? { p50: null, p95: null, p99: null };
+	const summary = await windowSummary(db, window);
+	const byStatus = Object.fromEntries(
+		Object.entries(summary.runs).sort(([a], [b]) => a.localeCompare(b)),
+	);
+	const completed = byStatus.completed ?? 0;
+	const finished = completed + (byStatus.failed ?? 0);
+	const p = (histogram: Summary["duration"], at: number) => percentileOf(histogram, at);
+	const { llm } = summary;
 	return {
 		since: window.since ?? null,
 		until: window.until ?? null,
 		runs: {
-			total: byStatus.reduce((sum, row) => sum + row.runs, 0),
-			by_status: statusCounts,
+			total: Object.values(byStatus).reduce((sum, count) => sum + count, 0),
+			by_status: byStatus,
 			success_rate: finished === 0 ? null : completed / finished,
 		},
-		duration_ms: { p50: duration.p50, p95: duration.p95, p99: duration.p99 },
-		tools: tools.map(({ p50, p95, ...tool }) => ({ ...tool, duration_ms: { p50, p95 } })),
-		top_errors: errors,
-		planners,
+		duration_ms: {
+			p50: p(summary.duration, 0.5),
+			p95: p(summary.duration, 0.95),
+			p99: p(summary.duration, 0.99),
+		},
+		tools: Object.entries(summary.tools)
+			.sort(([a], [b]) => a.localeCompare(b))
+			.map(([tool, { executions, failures, retries, duration }]) => ({
+				tool,
+				executions,
+				failures,
+				retries,
+				duration_ms: { p50: p(duration, 0.5), p95: p(duration, 0.95) },
+			})),
+		top_errors: Object.entries(summary.errors)
+			.map(([key, count]) => {
+				const [code = "", message = ""] = key.split("\u0000");
+				return { code, message, count };
+			})
+			.sort((a, b) => b.count - a.count || a.message.localeCompare(b.message))
+			.slice(0, 5),
+		planners: Object.entries(summary.planners)
+			.map(([planner, runs]) => ({ planner, runs }))
+			.sort((a, b) => b.runs - a.runs || a.planner.localeCompare(b.planner)),
 		llm: {
-			runs: model.attempted,
-			fallback_rate: model.attempted === 0 ? null : model.fell_back / model.attempted,
-			cache_hits: model.cached,
+			runs: llm.runs,
+			fallback_rate: llm.runs === 0 ? null : llm.fell_back / llm.runs,
+			cache_hits: llm.cached,
 			tokens: {
-				prompt: model.prompt_tokens,
-				completion: model.completion_tokens,
-				total: model.prompt_tokens + model.completion_tokens,
+				prompt: llm.prompt,
+				completion: llm.completion,
+				total: llm.prompt + llm.completion,
 			},
-			latency_ms: { p50: modelLatency.p50, p95: modelLatency.p95, p99: modelLatency.p99 },
+			latency_ms: {
+				p50: p(summary.llm_latency, 0.5),
+				p95: p(summary.llm_latency, 0.95),
+				p99: p(summary.llm_latency, 0.99),
+			},
 		},
 	};
 }
