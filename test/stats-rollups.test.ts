@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { splitWindow } from "../src/db/stats";
 import {
 	bucketOf,
 	combine,
@@ -16,6 +17,7 @@ async function stats(query = "") {
 }
 
 const at = (time: string) => `2021-03-04T${time}:00.000Z`;
+const later = (time: string) => `2021-03-11T${time}:00.000Z`;
 const run = (run_id: string, created_at: string, finished = true): SeedRun => ({
 	run_id,
 	created_at,
@@ -39,15 +41,41 @@ describe("stats rollups", () => {
 
 	it("add up a window that cuts through hours: whole hours from the rollup, edges run by run", async () => {
 		await seedArchive([
-			run("early", at("10:15")),
-			run("inside-1", at("10:45")),
-			run("inside-2", at("11:30")),
-			run("late", at("12:10")),
+			run("early", later("10:15")),
+			run("inside-1", later("10:45")),
+			run("inside-2", later("11:30")),
+			run("late", later("12:10")),
 		]);
-		const window = `?since=${at("10:30")}&until=${at("12:05")}`;
+		const window = `?since=${later("10:30")}&until=${later("12:05")}`;
 		expect((await stats(window)).runs.total).toBe(2);
-		expect((await stats(`?since=${at("10:40")}&until=${at("10:50")}`)).runs.total).toBe(1);
-		expect((await stats(`?since=${at("10:00")}&until=${at("13:00")}`)).runs.total).toBe(4);
+		expect((await stats(`?since=${later("10:40")}&until=${later("10:50")}`)).runs.total).toBe(1);
+		expect((await stats(`?since=${later("10:00")}&until=${later("13:00")}`)).runs.total).toBe(4);
+		expect((await stats("?since=2021-03-10&until=2021-03-12")).runs.total).toBe(4);
+		expect((await stats("?since=2021-03-11T10:50:00Z")).runs.total).toBe(2);
+		// Open at the start, it reaches back to the run of the first test, a week earlier.
+		expect((await stats("?until=2021-03-11T10:50:00Z")).runs.total).toBe(3);
+	});
+});
+
+describe("stats windows", () => {
+	it("read whole days, then whole hours, then single runs at the edges", () => {
+		expect(splitWindow("2021-03-04T10:30:00.000Z", "2021-03-06T12:05:00.000Z")).toEqual({
+			days: [["2021-03-05T00:00:00.000Z", "2021-03-06T00:00:00.000Z"]],
+			hours: [
+				["2021-03-04T11:00:00.000Z", "2021-03-05T00:00:00.000Z"],
+				["2021-03-06T00:00:00.000Z", "2021-03-06T12:00:00.000Z"],
+			],
+			runs: [
+				["2021-03-04T10:30:00.000Z", "2021-03-04T11:00:00.000Z"],
+				["2021-03-06T12:00:00.000Z", "2021-03-06T12:05:00.000Z"],
+			],
+		});
+		expect(splitWindow("2021-03-04T10:40:00.000Z", "2021-03-04T10:50:00.000Z")).toEqual({
+			days: [],
+			hours: [],
+			runs: [["2021-03-04T10:40:00.000Z", "2021-03-04T10:50:00.000Z"]],
+		});
+		expect(splitWindow(undefined, undefined).days).toEqual([[undefined, undefined]]);
 	});
 });
 

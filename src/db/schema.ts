@@ -131,3 +131,14 @@ export const statsHours = sqliteTable(
 	},
 	(table) => [primaryKey({ columns: [table.tenant, table.hour] })],
 );
+
+/** The same as stats_hours, by day (created_at's first 10 characters), so long windows read few rows. */
+export const statsDays = sqliteTable(
+	"stats_days",
+	{
+		tenant: text("tenant").notNull(),
+		day: text("day").notNull(),
+		data: text("data").notNull(),
+	},
+	(table) => [primaryKey({ columns: [table.tenant, table.day] })],
+);

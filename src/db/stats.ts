@@ -1,8 +1,8 @@
-import { and, eq, gte, lt, type SQL } from "drizzle-orm";
+import { and, eq, gte, lt } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { combine, emptySummary, percentileOf, type Summary } from "../engine/stats/summary";
 import { hourOf } from "./rollups";
-import { statsContributions, statsHours } from "./schema";
+import { statsContributions, statsDays, statsHours } from "./schema";
 
 export interface StatsWindow {
 	tenant: string;
@@ -11,55 +11,96 @@ export interface StatsWindow {
 }
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
-/** The start of the hour that `instant` falls in, or that `instant` is, as an ISO string. */
-function hourFloor(instant: string): string {
-	return new Date(Math.floor(Date.parse(instant) / HOUR_MS) * HOUR_MS).toISOString();
-}
+const floorTo = (instant: string, unit: number) =>
+	new Date(Math.floor(Date.parse(instant) / unit) * unit).toISOString();
+const ceilTo = (instant: string, unit: number) =>
+	new Date(Math.ceil(Date.parse(instant) / unit) * unit).toISOString();
 
-function hourCeil(instant: string): string {
-	return new Date(Math.ceil(Date.parse(instant) / HOUR_MS) * HOUR_MS).toISOString();
-}
+/** [from, to), either end open (undefined). */
+type Span = [string | undefined, string | undefined];
+
+const isEmpty = ([from, to]: Span) => from !== undefined && to !== undefined && from >= to;
 
 /**
- * The window's summary: whole hours from stats_hours, and the runs of a partly covered hour at
- * either edge from their own contributions, so a window need not fall on hour boundaries.
+ * Splits a window into the whole days inside it, the whole hours around those, and the partial
+ * hours at its edges: each read from the coarsest rollup that covers it exactly.
  */
+export function splitWindow(since?: string, until?: string) {
+	const days: Span = [since && ceilTo(since, DAY_MS), until && floorTo(until, DAY_MS)];
+	const hours: Span = [since && ceilTo(since, HOUR_MS), until && floorTo(until, HOUR_MS)];
+	if (isEmpty(hours)) return { days: [], hours: [], runs: [[since, until] as Span] };
+	if (isEmpty(days))
+		return {
+			days: [],
+			hours: [hours],
+			runs: [
+				[since, hours[0]],
+				[hours[1], until],
+			] as Span[],
+		};
+	return {
+		days: [days],
+		hours: [
+			[hours[0], days[0]],
+			[days[1], hours[1]],
+		] as Span[],
+		runs: [
+			[since, hours[0]],
+			[hours[1], until],
+		] as Span[],
+	};
+}
+
+/** The window's summary: days, then hours, then single runs, as `splitWindow` says. */
 async function windowSummary(db: DrizzleD1Database, window: StatsWindow): Promise<Summary> {
-	const { tenant, since, until } = window;
-	const fullFrom = since === undefined ? undefined : hourCeil(since);
-	const fullTo = until === undefined ? undefined : hourFloor(until);
+	const { tenant } = window;
+	const parts = splitWindow(window.since, window.until);
 	const summary = emptySummary();
-	const hourBounds: SQL[] = [];
-	if (fullFrom !== undefined) hourBounds.push(gte(statsHours.hour, hourOf(fullFrom)));
-	if (fullTo !== undefined) hourBounds.push(lt(statsHours.hour, hourOf(fullTo)));
-	const noFullHour = fullFrom !== undefined && fullTo !== undefined && fullFrom >= fullTo;
-	if (!noFullHour) {
-		const hours = await db
-			.select({ data: statsHours.data })
-			.from(statsHours)
-			.where(and(eq(statsHours.tenant, tenant), ...hourBounds));
-		for (const row of hours) combine(summary, JSON.parse(row.data));
+	const add = (rows: ReadonlyArray<{ data: string }>) => {
+		for (const row of rows) combine(summary, JSON.parse(row.data));
+	};
+	for (const [from, to] of parts.days) {
+		const bounds = [eq(statsDays.tenant, tenant)];
+		if (from !== undefined) bounds.push(gte(statsDays.day, from.slice(0, 10)));
+		if (to !== undefined) bounds.push(lt(statsDays.day, to.slice(0, 10)));
+		add(
+			await db
+				.select({ data: statsDays.data })
+				.from(statsDays)
+				.where(and(...bounds)),
+		);
 	}
-	const edges: Array<[string | undefined, string | undefined]> = noFullHour
-		? [[since, until]]
-		: [
-				[since, fullFrom],
-				[fullTo, until],
-			];
-	for (const [from, to] of edges) {
-		if (from === undefined || to === undefined || from >= to) continue;
-		const runs = await db
-			.select({ data: statsContributions.data })
-			.from(statsContributions)
-			.where(
-				and(
-					eq(statsContributions.tenant, tenant),
-					gte(statsContributions.createdAt, from),
-					lt(statsContributions.createdAt, to),
-				),
-			);
-		for (const row of runs) combine(summary, JSON.parse(row.data));
+	for (const span of parts.hours) {
+		const [from, to] = span;
+		if (isEmpty(span) || (from === undefined && to === undefined && parts.days.length > 0))
+			continue;
+		const bounds = [eq(statsHours.tenant, tenant)];
+		if (from !== undefined) bounds.push(gte(statsHours.hour, hourOf(from)));
+		if (to !== undefined) bounds.push(lt(statsHours.hour, hourOf(to)));
+		add(
+			await db
+				.select({ data: statsHours.data })
+				.from(statsHours)
+				.where(and(...bounds)),
+		);
+	}
+	for (const span of parts.runs) {
+		const [from, to] = span;
+		// An open end at this level was covered by a coarser one.
+		if (from === undefined || to === undefined || isEmpty(span)) continue;
+		const bounds = [
+			eq(statsContributions.tenant, tenant),
+			gte(statsContributions.createdAt, from),
+			lt(statsContributions.createdAt, to),
+		];
+		add(
+			await db
+				.select({ data: statsContributions.data })
+				.from(statsContributions)
+				.where(and(...bounds)),
+		);
 	}
 	return summary;
 }
