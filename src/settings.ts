@@ -131,6 +131,9 @@ export const SettingsSchema = z.object({
 	)
 		.default({})
 		.describe("queued steps running at once (JSON)"),
+	MAX_IN_FLIGHT: WholeNumber.default(500).describe(
+		"requests at once per isolate before 503 (0: none)",
+	),
 	OPENAI_API_KEY: z.string().optional().describe("secret: the model endpoint's key"),
 	BOOTSTRAP_API_KEY: z.string().optional().describe("secret: the first API key"),
 });

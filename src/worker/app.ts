@@ -10,6 +10,7 @@ import type { AppEnv } from "./app-env";
 import { type ApiErrorCode, errorResponse, handleError } from "./errors";
 import { authenticate } from "./middleware/auth";
 import { requireJsonBodies } from "./middleware/json-body";
+import { shedLoad } from "./middleware/load-shedding";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestContext } from "./middleware/request-context";
 import { health } from "./routes/health";
@@ -67,6 +68,7 @@ export function createApp() {
 				}),
 			)
 			// Every 405 comes from here: a 404 for a path some route serves under other methods.
+			.use(shedLoad)
 			.use(methodNotAllowed({ app, onMethodNotAllowed: refuseMethod }))
 			.use(authenticate)
 			.use(requireJsonBodies)

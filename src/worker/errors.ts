@@ -24,6 +24,7 @@ export type HttpOnlyCode =
 	| "method_not_allowed"
 	| "payload_too_large"
 	| "unsupported_media_type"
+	| "overloaded"
 	| "internal_error";
 
 /** Every code the API answers with. */
@@ -54,6 +55,7 @@ const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
 	payload_too_large: 413,
 	unsupported_media_type: 415,
 	internal_error: 500,
+	overloaded: 503,
 };
 
 export interface ErrorBody {
