@@ -163,31 +163,36 @@ export async function queuedVersusInline(count) {
  * before, leaves its successful chaos calls in the breaker's window.
  */
 export async function toolOutage() {
-	// 30 runs at once against a tool that hangs to its 1 s timeout. The bench's breaker for it
-	// opens when 5 calls in 5 s failed, and cools down for 2 s; a step it refuses is put off to
-	// the end of the cool-down without spending an attempt, up to 20 times, then fails.
-	const ids = await Promise.all(
-		Array.from({ length: 30 }, () =>
-			postPlan([{ step_number: 1, tool: "chaos", input: { behaviours: [{ hang: true }] } }], {
-				max_attempts: 1,
-				timeout_ms: 1_000,
-			}),
-		),
-	);
-	const runs = await waitAll(ids, (r) => r.status === "failed" || r.status === "completed");
-	const steps = runs.map((run) => run.execution_log[0]);
-	const codes = {};
-	for (const step of steps) {
-		const code = step.error?.code ?? "none";
-		codes[code] = (codes[code] ?? 0) + 1;
-	}
-	return {
-		runs: runs.length,
-		codes,
-		// Each attempt reached the hanging tool and paid its timeout; a run without a breaker pays one.
-		attempts_reaching_tool: steps.reduce((sum, step) => sum + step.attempts, 0),
-		deferrals: steps.reduce((sum, step) => sum + (step.deferrals ?? 0), 0),
-		paid_timeout: codes.timeout ?? 0,
-		circuit_open: codes.circuit_open ?? 0,
+	// Two waves of 15 runs at once against a tool that hangs to its 1 s timeout. The bench's
+	// breaker for it opens when 5 calls in 5 s failed, and cools down for 2 s: the first wave pays
+	// the timeouts and opens it; the second finds it open, so its steps are put off without
+	// spending an attempt and reach the tool one half-open trial at a time.
+	const wave = async () => {
+		const started = Date.now();
+		const ids = await Promise.all(
+			Array.from({ length: 15 }, () =>
+				postPlan([{ step_number: 1, tool: "chaos", input: { behaviours: [{ hang: true }] } }], {
+					max_attempts: 1,
+					timeout_ms: 1_000,
+				}),
+			),
+		);
+		const runs = await waitAll(ids, (r) => r.status === "failed" || r.status === "completed");
+		const steps = runs.map((run) => run.execution_log[0]);
+		const codes = {};
+		for (const step of steps)
+			codes[step.error?.code ?? "none"] = (codes[step.error?.code ?? "none"] ?? 0) + 1;
+		return {
+			runs: runs.length,
+			seconds: Math.round((Date.now() - started) / 100) / 10,
+			attempts_reaching_tool: steps.reduce((sum, step) => sum + step.attempts, 0),
+			deferrals: steps.reduce((sum, step) => sum + (step.deferrals ?? 0), 0),
+			codes,
+		};
 	};
+	// The phases before used this tool successfully: let their calls leave the 5 s window first.
+	await new Promise((resolve) => setTimeout(resolve, 6_000));
+	const first = await wave();
+	const second = await wave();
+	return { first, second };
 }

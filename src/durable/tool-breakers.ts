@@ -3,7 +3,8 @@
  * run. Asking the object before and after every step would put an RPC on every step's path, so
  * each isolate keeps the last state it saw for up to a second: while that says closed, steps
  * start without a call, and their successes are counted here and sent along with the next
- * report (a failure, or a success a second after the last report). A failure rate needs the
+ * report (a failure, or a success a second after the first unreported one); successes older than
+ * the breaker's window are dropped, not sent as if they were new. A failure rate needs the
  * successes too, but not one RPC each. Another isolate's verdict reaches this one within a second.
  */
 
@@ -18,8 +19,8 @@ import { breakerConfigFor, type Settings } from "../settings";
 
 const FRESH_MS = 1_000;
 const seen = new Map<string, { state: BreakerState; at: number }>();
-/** Successes counted in this isolate and not yet reported, by tool. */
-const unreported = new Map<string, number>();
+/** Successes counted in this isolate and not yet reported, by tool, since the first of them. */
+const unreported = new Map<string, { count: number; since: number }>();
 
 /** Admitted, or refused until `retryAt`. */
 export type BreakerVerdict = Result<void, { retryAt: number }>;
@@ -59,26 +60,30 @@ export class ToolBreakers {
 	/** Tells the breaker how an admitted attempt went (see the header for what is batched). */
 	async record(tool: string, result: ToolResult): Promise<void> {
 		const outcome = outcomeOf(result);
-		const closed = fresh(tool, Date.now())?.status === "closed";
+		const now = Date.now();
+		const config = breakerConfigFor(this.settings, tool);
+		const closed = fresh(tool, now)?.status === "closed";
+		const pending = unreported.get(tool);
+		// Successes older than the window would dilute today's failures: they are dropped.
+		const batch = pending && now - pending.since < config.window_ms ? pending.count : 0;
 		if (closed && outcome !== "failure") {
-			// Nothing to settle: no trial is out while the breaker is closed.
-			if (outcome === "success") unreported.set(tool, (unreported.get(tool) ?? 0) + 1);
-			return;
+			// No trial is out while the breaker is closed: successes wait for the next report,
+			// which goes out at the latest a second after the first of them.
+			if (outcome !== "success") return;
+			if (!pending || batch === 0) unreported.set(tool, { count: 1, since: now });
+			else pending.count += 1;
+			if (batch === 0 || now - (pending?.since ?? now) < FRESH_MS) return;
 		}
-		const batched = unreported.get(tool) ?? 0;
 		unreported.delete(tool);
-		try {
-			const state = await this.stub(tool).record(
-				breakerName(tool),
-				outcome,
-				breakerConfigFor(this.settings, tool),
-				batched,
-			);
-			seen.set(tool, { state, at: Date.now() });
-		} catch (error) {
-			unreported.set(tool, (unreported.get(tool) ?? 0) + batched);
-			throw error;
-		}
+		const flushOnly = closed && outcome === "success";
+		// If this call fails its samples are lost: the breaker learns from the next ones.
+		const state = await this.stub(tool).record(
+			breakerName(tool),
+			flushOnly ? "neutral" : outcome,
+			config,
+			flushOnly ? batch + 1 : batch,
+		);
+		seen.set(tool, { state, at: Date.now() });
 	}
 
 	private stub(tool: string) {
