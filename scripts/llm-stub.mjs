@@ -121,7 +121,12 @@ export function startLlmStub({ port = 0, host = "127.0.0.1" } = {}) {
 				task.match(/#case=([a-z_]+)/)?.[1] ??
 				scripts.findLast((script) => task.includes(script.contains))?.case;
 			const round = body.messages.filter((message) => message.role === "user").length - 1;
-			requests.push({ case: name ?? null, round, body });
+			requests.push({
+				case: name ?? null,
+				round,
+				body,
+				traceparent: req.headers.traceparent ?? null,
+			});
 			const script = (name && CASES[name]) || defaultCase(task);
 			const answer = script(round, body);
 			setTimeout(() => reply(res, body, answer), answer.delayMs ?? 0);

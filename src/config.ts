@@ -9,6 +9,7 @@ import { Logger } from "./engine/log";
 import type { LlmPlanning } from "./engine/planner/planning";
 import type { BreakerConfig } from "./engine/resilience/circuit-breaker";
 import { type ToolRegistry, toolRegistry } from "./engine/tools/registry";
+import { childSpan, formatTraceparent, type Span } from "./engine/trace";
 import { DEFAULTS, isProduction, type Settings } from "./settings";
 
 /** With auth off (local development), every request is this tenant's. */
@@ -57,6 +58,7 @@ export function llmPlanningFor(
 	env: Env,
 	settings: Settings,
 	logger: Logger,
+	trace?: Span,
 ): LlmPlanning | undefined {
 	const apiKey = settings.OPENAI_API_KEY || undefined;
 	const baseURL = settings.OPENAI_BASE_URL || undefined;
@@ -67,7 +69,14 @@ export function llmPlanningFor(
 	const name = `llm:${endpoint}`;
 	const breaker = env.BREAKERS.get(env.BREAKERS.idFromName(name));
 	return {
-		settings: { client, model: settings.OPENAI_MODEL, timeoutMs, endpoint },
+		settings: {
+			client,
+			model: settings.OPENAI_MODEL,
+			timeoutMs,
+			endpoint,
+			// The model call joins the request's trace as its "plan" child span.
+			...(trace ? { headers: { traceparent: formatTraceparent(childSpan(trace, "plan")) } } : {}),
+		},
 		breaker: {
 			admit: async () => (await breaker.admit(name, LLM_BREAKER)).allowed,
 			record: async (ok) => {

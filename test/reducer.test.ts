@@ -151,6 +151,7 @@ describe("event reducer", () => {
 			"status",
 			"plan",
 			"forked_from",
+			"trace_id",
 			"execution_log",
 			"result",
 			"error",

@@ -75,6 +75,7 @@ function runStatements(db: DrizzleD1Database, state: RunState, options: ArchiveO
 			? Date.parse(state.completed_at) - Date.parse(state.created_at)
 			: null,
 		archivedAt: options.archivedAt ?? null,
+		traceId: state.trace?.trace_id ?? null,
 	};
 	const { runId: _runId, ...update } = row;
 	const stepRows = state.execution_log.map((step) => ({

@@ -10,6 +10,7 @@ export interface ListRunsQuery {
 	createdAfter?: string;
 	createdBefore?: string;
 	q?: string;
+	traceId?: string;
 	limit: number;
 	cursor?: ListCursor;
 }
@@ -32,6 +33,7 @@ export interface RunSummary {
 export async function listRuns(db: DrizzleD1Database, query: ListRunsQuery) {
 	const conditions: (SQL | undefined)[] = [eq(runs.tenant, query.tenant)];
 	if (query.statuses?.length) conditions.push(inArray(runs.status, query.statuses));
+	if (query.traceId) conditions.push(eq(runs.traceId, query.traceId));
 	if (query.tool) {
 		const withTool = db
 			.select({ runId: steps.runId })

@@ -31,9 +31,12 @@ export const runs = sqliteTable(
 		durationMs: integer("duration_ms"),
 		/** Null while the run is live; set once its final state and events are written. */
 		archivedAt: text("archived_at"),
+		/** The W3C trace the run was created in, to find a run by its trace. */
+		traceId: text("trace_id"),
 	},
 	(table) => [
 		index("runs_tenant_created_idx").on(table.tenant, table.createdAt),
+		index("runs_tenant_trace_idx").on(table.tenant, table.traceId),
 		index("runs_tenant_status_created_idx").on(table.tenant, table.status, table.createdAt),
 	],
 );

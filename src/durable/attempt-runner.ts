@@ -21,6 +21,7 @@ import type { RunState } from "../engine/run/state";
 import { queueAttempt } from "../engine/run/tool-work";
 import type { ToolRegistry } from "../engine/tools/registry";
 import { fail, type Tool, type ToolContext, type ToolResult } from "../engine/tools/types";
+import { attemptSpan, formatTraceparent } from "../engine/trace";
 import type { Settings } from "../settings";
 import type { InflightSteps } from "./inflight-steps";
 import { type GatedAttempt, StepGate } from "./step-gate";
@@ -164,7 +165,9 @@ export class AttemptRunner {
 		const step = stepOf(this.host.current(), stepNumber);
 		if (!step) return;
 		const timeout_ms = this.policy(tool.name).timeout_ms;
+		const trace = attemptSpan(this.host.current(), stepNumber, attempt);
 		const queued = queueAttempt(this.host.current(), step, {
+			...(trace ? { traceparent: formatTraceparent(trace) } : {}),
 			attempt,
 			input,
 			timeout_ms,
@@ -202,6 +205,13 @@ export class AttemptRunner {
 			effect_generation: generation,
 		});
 		const { env, settings } = this.host;
-		return toolContextFor(env, settings, state, { stepNumber, attempt, idempotencyKey }, signal);
+		const trace = attemptSpan(state, stepNumber, attempt);
+		return toolContextFor(
+			env,
+			settings,
+			state,
+			{ stepNumber, attempt, idempotencyKey, ...(trace ? { trace } : {}) },
+			signal,
+		);
 	}
 }

@@ -24,6 +24,7 @@ import { applyEvent, foldEvents } from "../engine/run/reducer";
 import { isTerminal, type RunState, type RunView, toRunView } from "../engine/run/state";
 import { deliveryDecision, deliveryFailure } from "../engine/run/tool-work";
 import type { ToolResult } from "../engine/tools/types";
+import { runLogFields } from "../engine/trace";
 import { type Settings, settingsFor } from "../settings";
 import { EventLog } from "./event-log";
 import { InflightSteps } from "./inflight-steps";
@@ -66,14 +67,14 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 			logger: () => this.logger,
 		});
 		this.state = foldEvents(this.log.read());
-		this.logger = loggerFor(this.settings, { run_id: this.state?.run_id });
+		this.logger = loggerFor(this.settings, runLogFields(this.state));
 	}
 
 	/** Records the run and schedules its first alarm. Repeating the call returns the same run. */
 	async create(init: RunInit): Promise<RunView> {
 		if (!this.state) {
 			const { request_id, reused, ...created } = init;
-			this.logger = loggerFor(this.settings, { run_id: init.run_id, request_id });
+			this.logger = loggerFor(this.settings, { ...runLogFields(init), request_id });
 			this.append({ type: "run_created", ...created });
 			for (const { step, output } of reused) this.append({ type: "step_reused", step, output });
 			await this.ctx.storage.setAlarm(Date.now());

@@ -1,5 +1,6 @@
 import type { RunState } from "../engine/run/state";
 import type { ToolContext } from "../engine/tools/types";
+import type { Span } from "../engine/trace";
 import type { Settings } from "../settings";
 import { todoPortFor } from "./todo-port";
 
@@ -11,7 +12,7 @@ export function toolContextFor(
 	env: Env,
 	settings: Settings,
 	state: Pick<RunState, "run_id" | "tenant">,
-	attempt: { stepNumber: number; attempt: number; idempotencyKey: string },
+	attempt: { stepNumber: number; attempt: number; idempotencyKey: string; trace?: Span },
 	signal: AbortSignal,
 ): ToolContext {
 	return {

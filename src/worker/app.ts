@@ -51,8 +51,10 @@ export function createApp() {
 						"Idempotency-Key",
 						"Last-Event-ID",
 						"X-Request-Id",
+						"traceparent",
+						"tracestate",
 					],
-					exposeHeaders: ["X-Request-Id", "Retry-After"],
+					exposeHeaders: ["X-Request-Id", "Retry-After", "traceparent", "X-Trace-Id"],
 					maxAge: 600,
 				}),
 			)

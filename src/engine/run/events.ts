@@ -1,5 +1,6 @@
 import type { Json } from "../json";
 import type { Plan, RunOptions } from "../plan/model";
+import type { Span } from "../trace";
 
 export interface StepError {
 	code: string;
@@ -23,6 +24,8 @@ export type RunEventData =
 			plan: Plan;
 			options: RunOptions;
 			forked_from: { run_id: string; from_step: number | null } | null;
+			/** The run's span of the trace of the request that created it (W3C Trace Context). */
+			trace?: Span | null;
 			/** The run holds one of its tenant's live-run slots, to give back when it finishes. */
 			live_slot?: boolean;
 	  }

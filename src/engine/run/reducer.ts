@@ -152,6 +152,7 @@ function created(
 		plan: data.plan,
 		options: data.options,
 		forked_from: data.forked_from,
+		trace: data.trace ?? null,
 		live_slot: data.live_slot ?? false,
 		execution_log: data.plan.steps.map(
 			(step): StepState => ({

@@ -1,5 +1,6 @@
 import type { Json } from "../json";
 import type { Plan, RunOptions } from "../plan/model";
+import type { Span } from "../trace";
 import type { RunError, StepError } from "./events";
 
 export const RUN_STATUSES = [
@@ -69,6 +70,8 @@ export interface RunState {
 	plan: Plan;
 	options: RunOptions;
 	forked_from: { run_id: string; from_step: number | null } | null;
+	/** The run's span; its trace is the creating request's. Null for runs from before tracing. */
+	trace: Span | null;
 	live_slot: boolean;
 	execution_log: StepState[];
 	result: Json;
@@ -127,6 +130,7 @@ export function toRunView(state: RunState) {
 		status: state.status,
 		plan: state.plan,
 		forked_from: state.forked_from,
+		trace_id: state.trace?.trace_id ?? null,
 		execution_log: state.execution_log.map(toStepView),
 		result: state.result,
 		error: state.error,

@@ -23,6 +23,8 @@ export const ToolWorkSchema = z
 		tool: z.string().min(1),
 		input: JsonSchema,
 		timeout_ms: z.number().int().min(1),
+		/** The attempt's span, so the delivery and what it calls join the run's trace. */
+		traceparent: z.string().max(256).optional(),
 	})
 	.strict();
 
@@ -38,6 +40,7 @@ export function toolWorkFor(
 		attempt: number;
 		input: Json;
 		timeout_ms: number;
+		traceparent?: string;
 	},
 ): { work: ToolWork } | { failure: ToolResult } {
 	const work: ToolWork = {
@@ -49,6 +52,7 @@ export function toolWorkFor(
 		tool: step.tool,
 		input: step.input,
 		timeout_ms: step.timeout_ms,
+		...(step.traceparent ? { traceparent: step.traceparent } : {}),
 	};
 	const bytes = new TextEncoder().encode(JSON.stringify(work)).byteLength;
 	if (bytes <= MAX_TOOL_WORK_BYTES) return { work };
@@ -80,7 +84,13 @@ export function deliveryVerdict(
 export function queueAttempt(
 	state: Pick<RunState, "run_id" | "tenant">,
 	step: Pick<StepState, "step_number" | "effect_generation" | "tool">,
-	attempt: { attempt: number; input: Json; timeout_ms: number; deadline: number },
+	attempt: {
+		attempt: number;
+		input: Json;
+		timeout_ms: number;
+		deadline: number;
+		traceparent?: string;
+	},
 ): { event: RunEventData; work: ToolWork } | { event: RunEventData; failure: ToolResult } {
 	const event: RunEventData = {
 		type: "step_queued",

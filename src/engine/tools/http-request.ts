@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { childSpan, formatTraceparent, type Span } from "../trace";
 import { defineTool, fail, succeed } from "./types";
 
 export const MAX_RESPONSE_BYTES = 256 * 1024;
@@ -118,7 +119,7 @@ export const httpRequestTool = defineTool({
 		try {
 			response = await fetch(target, {
 				method,
-				headers: withIdempotencyKey(headers, ctx.idempotencyKey),
+				headers: withTrace(withIdempotencyKey(headers, ctx.idempotencyKey), ctx.trace),
 				body,
 				redirect: "manual",
 				signal: ctx.signal,
@@ -148,6 +149,14 @@ function withIdempotencyKey(headers: Record<string, string> | undefined, key: st
 	const merged = new Headers(headers);
 	if (!merged.has("Idempotency-Key")) merged.set("Idempotency-Key", key);
 	return merged;
+}
+
+/** The call joins the run's trace as a child span of the attempt, unless the plan set its own. */
+function withTrace(headers: Headers, trace: Span | undefined): Headers {
+	if (trace && !headers.has("traceparent")) {
+		headers.set("traceparent", formatTraceparent(childSpan(trace, "http")));
+	}
+	return headers;
 }
 
 async function readCapped(response: Response): Promise<{ text: string; truncated: boolean }> {

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { Json } from "../json";
 import type { RetryPolicy } from "../resilience/retry-policy";
 import { err, ok, type Result } from "../result";
+import type { Span } from "../trace";
 import type { TodoPort } from "./todo/port";
 
 /** Platform services a tool may call. The Durable Object adapters provide them. */
@@ -18,6 +19,8 @@ export interface ToolContext {
 	attempt: number;
 	/** Stable across attempts of one step, so a repeated delivery of a mutation applies once. */
 	idempotencyKey: string;
+	/** The attempt's span (or its queue delivery's), when the run has a trace. */
+	trace?: Span;
 	signal: AbortSignal;
 	services: ToolServices;
 }

@@ -1,19 +1,38 @@
 import { createMiddleware } from "hono/factory";
 import { loggerFor } from "../../config";
+import { formatTraceparent, parseTraceparent, requestSpan } from "../../engine/trace";
 import { settingsFor } from "../../settings";
+
+/** Random bytes as lowercase hex, for trace and span ids. */
+export function randomHex(bytes: number): string {
+	return [...crypto.getRandomValues(new Uint8Array(bytes))]
+		.map((byte) => byte.toString(16).padStart(2, "0"))
+		.join("");
+}
+
 import type { AppEnv } from "../app-env";
 
 /**
- * Binds the settings and a logger carrying the request id, and writes one access-log line per
- * request. Invalid settings throw here, before anything else runs (see handleError).
+ * Binds the settings, the request's span of its trace (a child of the caller's `traceparent`,
+ * or a new trace) and a logger carrying the request id, trace id and span id; answers with the
+ * trace (`traceparent`, `X-Trace-Id`); writes one access-log line per request. Invalid settings
+ * throw here, before anything else runs (see handleError).
  */
 export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
 	const settings = settingsFor(c.env);
 	c.set("settings", settings);
-	const logger = loggerFor(settings, { request_id: c.var.requestId });
+	const span = requestSpan(parseTraceparent(c.req.header("traceparent")), randomHex);
+	c.set("trace", span);
+	const logger = loggerFor(settings, {
+		request_id: c.var.requestId,
+		trace_id: span.trace_id,
+		span_id: span.span_id,
+	});
 	c.set("logger", logger);
 	const started = Date.now();
 	await next();
+	c.header("traceparent", formatTraceparent(span));
+	c.header("X-Trace-Id", span.trace_id);
 	logger.info("request", {
 		method: c.req.method,
 		path: c.req.path,

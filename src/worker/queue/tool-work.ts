@@ -10,6 +10,7 @@ import { toolContextFor } from "../../durable/tool-context";
 import { executeStep } from "../../engine/run/execute-step";
 import { type ToolWork, ToolWorkSchema } from "../../engine/run/tool-work";
 import { DeliveryFault, fail } from "../../engine/tools/types";
+import { childSpan, parseTraceparent, type Span } from "../../engine/trace";
 import { queueRetryDelayS, settingsFor } from "../../settings";
 
 export async function consumeToolWork(batch: MessageBatch, env: Env): Promise<void> {
@@ -27,11 +28,22 @@ async function deliver(message: Message, env: Env): Promise<void> {
 		}
 		const settings = settingsFor(env);
 		const tool = registryFor(settings).get(work.tool);
+		const trace = deliverySpan(work, message.attempts);
+		loggerFor(settings, {
+			run_id: work.run_id,
+			step: work.step_number,
+			...traceFieldsOf(trace),
+		}).debug("tool delivery", { delivery: message.attempts, tool: work.tool });
 		const ctx = toolContextFor(
 			env,
 			settings,
 			work,
-			{ stepNumber: work.step_number, attempt: work.attempt, idempotencyKey: work.idempotency_key },
+			{
+				stepNumber: work.step_number,
+				attempt: work.attempt,
+				idempotencyKey: work.idempotency_key,
+				...(trace ? { trace } : {}),
+			},
 			new AbortController().signal,
 		);
 		const result = tool
@@ -45,7 +57,8 @@ async function deliver(message: Message, env: Env): Promise<void> {
 			return;
 		}
 		const reason = error instanceof Error ? error.message : String(error);
-		loggerFor(settingsFor(env), { run_id: work.run_id, step: work.step_number }).warn(
+		const trace = traceFieldsOf(deliverySpan(work, message.attempts));
+		loggerFor(settingsFor(env), { run_id: work.run_id, step: work.step_number, ...trace }).warn(
 			"tool delivery failed",
 			{
 				delivery: message.attempts,
@@ -99,4 +112,22 @@ function parseWork(message: Message, env: Env): ToolWork | undefined {
 	});
 	message.ack();
 	return undefined;
+}
+
+/** The span of one delivery of a queued attempt: a child of the attempt's span it carries. */
+function deliverySpan(work: ToolWork, delivery: number): Span | undefined {
+	const attempt = parseTraceparent(work.traceparent);
+	if (!attempt) return undefined;
+	const parent = {
+		trace_id: attempt.trace_id,
+		span_id: attempt.parent_id,
+		sampled: attempt.sampled,
+	};
+	return childSpan(parent, "delivery", delivery);
+}
+
+function traceFieldsOf(span: Span | undefined) {
+	return span
+		? { trace_id: span.trace_id, span_id: span.span_id, parent_span_id: span.parent_span_id }
+		: {};
 }

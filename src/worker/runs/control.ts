@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { ControlResult } from "../../durable/run-api";
 import { AppError } from "../../engine/errors";
 import { forkReuse } from "../../engine/run/fork";
+import { childSpan } from "../../engine/trace";
 import type { AppEnv } from "../app-env";
 import { respond, start } from "./create";
 import { stateOf } from "./source";
@@ -47,8 +48,10 @@ export async function forkRun(c: Context<AppEnv>, runId: string, fromStep: numbe
 		});
 	}
 	const reused = [...forkReuse(source, fromStep)].map(([step, output]) => ({ step, output }));
+	const forkId = c.env.RUNS.newUniqueId().toString();
 	const run = await start(c, {
-		run_id: c.env.RUNS.newUniqueId().toString(),
+		run_id: forkId,
+		trace: childSpan(c.var.trace, "run", forkId),
 		tenant: source.tenant,
 		prompt: source.prompt,
 		plan: source.plan,

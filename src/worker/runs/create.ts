@@ -9,6 +9,7 @@ import { finalisePlan } from "../../engine/plan/finalise";
 import { PlanDraftSchema, RunOptionsSchema } from "../../engine/plan/model";
 import { planPrompt } from "../../engine/planner/planning";
 import type { RunView } from "../../engine/run/state";
+import { childSpan } from "../../engine/trace";
 import { authRequired, limitsFor } from "../../settings";
 import type { AppEnv } from "../app-env";
 import type { ApiErrorCode } from "../errors";
@@ -92,15 +93,17 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 					planId,
 				},
 				registry,
-				llmPlanningFor(c.env, settings, c.var.logger),
+				llmPlanningFor(c.env, settings, c.var.logger, c.var.trace),
 			);
+	const runId = c.env.RUNS.newUniqueId().toString();
 	return {
-		run_id: c.env.RUNS.newUniqueId().toString(),
+		run_id: runId,
 		tenant: c.var.tenant,
 		prompt: prompt ?? null,
 		plan,
 		options,
 		forked_from: null,
+		trace: childSpan(c.var.trace, "run", runId),
 		reused: [],
 		request_id: c.var.requestId,
 	};

@@ -22,6 +22,10 @@ export const ListQuery = z
 		created_after: IsoInstant.optional(),
 		created_before: IsoInstant.optional(),
 		q: z.string().min(1).max(200).optional(),
+		trace_id: z
+			.string()
+			.regex(/^[0-9a-f]{32}$/, "A trace id is 32 lowercase hex digits")
+			.optional(),
 		limit: z.coerce.number().int().min(1).max(100).default(20),
 		cursor: z
 			.string()
@@ -43,6 +47,7 @@ export function listRunPage(c: Context<AppEnv>, query: z.infer<typeof ListQuery>
 		createdAfter: query.created_after,
 		createdBefore: query.created_before,
 		q: query.q,
+		traceId: query.trace_id,
 		limit: query.limit,
 		cursor: query.cursor,
 	});

@@ -16,6 +16,8 @@ export interface LlmSettings {
 	timeoutMs: number;
 	/** Identifies the endpoint, for remembering which answer format it supports. */
 	endpoint: string;
+	/** Extra headers of every call: the planning span's `traceparent`. */
+	headers?: Record<string, string>;
 }
 
 /** Outages trip the breaker; bad answers do not. */
@@ -115,6 +117,7 @@ async function complete(
 				{
 					timeout: settings.timeoutMs,
 					maxRetries: 0,
+					...(settings.headers ? { headers: settings.headers } : {}),
 				},
 			);
 			formatByEndpoint.set(settings.endpoint, format);

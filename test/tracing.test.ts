@@ -1,0 +1,142 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, inject, it, vi } from "vitest";
+import {
+	boundTracestate,
+	childSpan,
+	formatTraceparent,
+	parseTraceparent,
+	requestSpan,
+} from "../src/engine/trace";
+import { createApp } from "../src/worker/app";
+import { step } from "./fixtures/plans";
+import { api, settle } from "./fixtures/runs";
+
+const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER = "00f067aa0ba902b7";
+const stub = new URL(inject("llmStubUrl"));
+
+describe("trace context", () => {
+	it("reads a valid traceparent and refuses malformed ones", () => {
+		expect(parseTraceparent(`00-${TRACE}-${CALLER}-01`)).toEqual({
+			trace_id: TRACE,
+			parent_id: CALLER,
+			sampled: true,
+		});
+		for (const bad of [
+			undefined,
+			"",
+			"garbage",
+			`00-${TRACE.toUpperCase()}-${CALLER}-01`,
+			`00-${"0".repeat(32)}-${CALLER}-01`,
+			`00-${TRACE}-${"0".repeat(16)}-01`,
+			`ff-${TRACE}-${CALLER}-01`,
+			`00-${TRACE}-${CALLER}-01-extra`,
+		]) {
+			expect(parseTraceparent(bad)).toBeUndefined();
+		}
+		expect(parseTraceparent(`01-${TRACE}-${CALLER}-00-future`)?.sampled).toBe(false);
+	});
+
+	it("bounds tracestate and derives child spans from what they are", () => {
+		expect(boundTracestate("a=1,b=2")).toBe("a=1,b=2");
+		expect(boundTracestate("x".repeat(600))).toBeUndefined();
+		const root = requestSpan(undefined, (bytes) => "ab".repeat(bytes));
+		expect(root).toEqual({
+			trace_id: "ab".repeat(16),
+			span_id: "ab".repeat(8),
+			parent_span_id: null,
+			sampled: true,
+		});
+		const child = childSpan(root, "run", "r1");
+		expect(child).toMatchObject({ trace_id: root.trace_id, parent_span_id: root.span_id });
+		expect(child.span_id).toMatch(/^[0-9a-f]{16}$/);
+		expect(childSpan(root, "run", "r1")).toEqual(child);
+		expect(childSpan(root, "run", "r2").span_id).not.toBe(child.span_id);
+	});
+});
+
+describe("a traced request", () => {
+	it("carries its trace through the run, D1, the queue and the outgoing call, each hop its own span", async () => {
+		const logged = vi.spyOn(console, "log");
+		const app = createApp();
+		const ctx = createExecutionContext();
+		const res = await app.fetch(
+			new Request("http://runtime.test/runs", {
+				method: "POST",
+				headers: { "content-type": "application/json", traceparent: `00-${TRACE}-${CALLER}-01` },
+				body: JSON.stringify({
+					plan: {
+						goal: "traced",
+						steps: [step(1, "http.request", { url: `http://${stub.host}/__echo` })],
+					},
+				}),
+			}),
+			{ ...env, LOG_LEVEL: "info" },
+			ctx,
+		);
+		await waitOnExecutionContext(ctx);
+		expect(res.status).toBe(201);
+		const answered = parseTraceparent(res.headers.get("traceparent"));
+		expect(answered).toMatchObject({ trace_id: TRACE });
+		expect(answered?.parent_id).not.toBe(CALLER);
+		expect(res.headers.get("x-trace-id")).toBe(TRACE);
+		const request = JSON.parse(String(logged.mock.calls.at(-1)?.[0]));
+		expect(request).toMatchObject({
+			message: "request",
+			trace_id: TRACE,
+			span_id: answered?.parent_id,
+		});
+		logged.mockRestore();
+
+		const { run_id: runId } = (await res.json()) as { run_id: string };
+		const run = await settle(runId);
+		expect(run.trace_id).toBe(TRACE);
+		const row = await env.DB.prepare("SELECT trace_id FROM runs WHERE run_id = ?")
+			.bind(runId)
+			.first();
+		expect(row).toEqual({ trace_id: TRACE });
+		const found = (await (await api(`/runs?trace_id=${TRACE}`)).json()) as {
+			runs: Array<{ run_id: string }>;
+		};
+		expect(found.runs.map((listed) => listed.run_id)).toEqual([runId]);
+
+		// request → run → attempt → delivery → http: each span the child of the one before.
+		const requestHop = { trace_id: TRACE, span_id: answered?.parent_id ?? "", sampled: true };
+		const runSpan = childSpan(requestHop, "run", runId);
+		const attempt = childSpan(runSpan, "step", 1, "attempt", 1);
+		const delivery = childSpan(attempt, "delivery", 1);
+		const echoed = JSON.parse((run.result as { body: string }).body) as {
+			headers: Record<string, string>;
+		};
+		expect(echoed.headers.traceparent).toBe(formatTraceparent(childSpan(delivery, "http")));
+	});
+
+	it("sends the model call the request's trace, as its plan span", async () => {
+		const task = "plan this traced task #case=plain";
+		const res = await api("/runs", {
+			method: "POST",
+			headers: { "content-type": "application/json", traceparent: `00-${TRACE}-${CALLER}-01` },
+			body: JSON.stringify({ prompt: task, planner: "llm", cache: false }),
+		});
+		expect(res.status).toBe(201);
+		const requestSpanId = parseTraceparent(res.headers.get("traceparent"))?.parent_id ?? "";
+		const sent = (await (await fetch(`${stub.origin}/__requests`)).json()) as Array<{
+			traceparent: string | null;
+			body: { messages: Array<{ content: string }> };
+		}>;
+		const call = sent.findLast((request) =>
+			request.body.messages.some((message) => message.content.includes("plan this traced task")),
+		);
+		const planSpan = childSpan({ trace_id: TRACE, span_id: requestSpanId, sampled: true }, "plan");
+		expect(call?.traceparent).toBe(formatTraceparent(planSpan));
+	});
+
+	it("starts a new trace for a malformed traceparent, never an error", async () => {
+		const res = await api("/health", { headers: { traceparent: "00-not-a-trace" } });
+		expect(res.status).toBe(200);
+		const answered = parseTraceparent(res.headers.get("traceparent"));
+		expect(answered?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+		expect(res.headers.get("x-trace-id")).toBe(answered?.trace_id);
+	});
+});
