@@ -140,3 +140,67 @@ describe("a traced request", () => {
 		expect(res.headers.get("x-trace-id")).toBe(answered?.trace_id);
 	});
 });
+
+describe("a run's trace tree", () => {
+	it("has the run's span with one child per attempt, their durations read off the event log", async () => {
+		const res = await api("/runs", {
+			method: "POST",
+			headers: { "content-type": "application/json", traceparent: `00-${TRACE}-${CALLER}-01` },
+			body: JSON.stringify({
+				plan: {
+					goal: "two steps, one retried",
+					steps: [
+						step(1, "calculator", { expression: "1+1" }),
+						step(2, "chaos", { behaviours: [{ fail: "retryable" }, {}] }, [1]),
+					],
+				},
+				policy: { base_delay_ms: 0 },
+			}),
+		});
+		const { run_id: runId } = (await res.json()) as { run_id: string };
+		await settle(runId);
+		const events = (await (await api(`/runs/${runId}/events`)).json()) as {
+			events: Array<{ type: string; at: string; data: { step?: number; attempt?: number } }>;
+		};
+		const tree = (await (await api(`/runs/${runId}/trace`)).json()) as {
+			trace_id: string;
+			spans: Array<{
+				name: string;
+				span_id: string;
+				duration_ms: number;
+				status: string;
+				children: Array<{
+					name: string;
+					parent_span_id: string;
+					duration_ms: number;
+					status: string;
+					attributes: Record<string, string | number>;
+				}>;
+			}>;
+		};
+		expect(tree.trace_id).toBe(TRACE);
+		const [run] = tree.spans;
+		const at = (type: string, step?: number, attempt?: number) =>
+			Date.parse(
+				events.events.find(
+					(event) =>
+						event.type === type &&
+						(step === undefined || event.data.step === step) &&
+						(attempt === undefined || event.data.attempt === attempt),
+				)?.at ?? "",
+			);
+		expect(run).toMatchObject({ name: "run", status: "ok" });
+		expect(run?.duration_ms).toBe(at("run_completed") - at("run_created"));
+		expect(
+			run?.children.map((child) => [child.name, child.status, child.attributes.outcome]),
+		).toEqual([
+			["step 1 attempt 1", "ok", "succeeded"],
+			["step 2 attempt 1", "error", "chaos"],
+			["step 2 attempt 2", "ok", "succeeded"],
+		]);
+		expect(run?.children.every((child) => child.parent_span_id === run.span_id)).toBe(true);
+		expect(run?.children[1]?.duration_ms).toBe(
+			at("step_retry_scheduled", 2, 1) - at("step_started", 2, 1),
+		);
+	});
+});

@@ -1,4 +1,6 @@
 import { Hono } from "hono";
+import { foldEvents } from "../../engine/run/reducer";
+import { traceTree } from "../../engine/run/trace-tree";
 import type { AppEnv } from "../app-env";
 import {
 	answer,
@@ -13,7 +15,7 @@ import { CreateRunBody, createRun } from "../runs/create";
 import { ListQuery, listRunPage } from "../runs/list";
 import { After, followRunSocket, followRunStream } from "../runs/live";
 import { EventsQuery, eventPage, ReadQuery, readRun } from "../runs/read";
-import { runAt } from "../runs/source";
+import { eventsOf, runAt, runNotFound } from "../runs/source";
 import { validate } from "../validate";
 
 /** The runs resource: create, list, read, steer and follow. Each `:id` reaches its run by runAt. */
@@ -32,6 +34,12 @@ export const runs = new Hono<AppEnv>()
 	.get("/:id/events", validate("query", EventsQuery), async (c) =>
 		c.json(await eventPage(c, c.req.param("id"), c.req.valid("query"))),
 	)
+	.get("/:id/trace", async (c) => {
+		const events = await eventsOf(c, c.req.param("id"));
+		const state = foldEvents(events);
+		if (!state) throw runNotFound();
+		return c.json(traceTree(state, events));
+	})
 	.get("/:id/ws", validate("query", After), (c) => followRunSocket(c, c.req.param("id")))
 	.get("/:id/stream", validate("query", After), (c) =>
 		followRunStream(c, c.req.param("id"), c.req.valid("query").after),
