@@ -54,7 +54,7 @@ export function splitWindow(since?: string, until?: string) {
 }
 
 /** The window's summary: days, then hours, then single runs, as `splitWindow` says. */
-async function windowSummary(db: DrizzleD1Database, window: StatsWindow): Promise<Summary> {
+export async function windowSummary(db: DrizzleD1Database, window: StatsWindow): Promise<Summary> {
 	const { tenant } = window;
 	const parts = splitWindow(window.since, window.until);
 	const summary = emptySummary();

@@ -14,6 +14,7 @@ import { shedLoad } from "./middleware/load-shedding";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestContext } from "./middleware/request-context";
 import { health } from "./routes/health";
+import { metrics } from "./routes/metrics";
 import { runs } from "./routes/runs";
 import { stats } from "./routes/stats";
 import { tools } from "./routes/tools";
@@ -79,6 +80,7 @@ export function createApp() {
 			.route("/tools", tools)
 			.route("/health", health)
 			.route("/stats", stats)
+			.route("/metrics", metrics)
 			// Returned, not thrown: methodNotAllowed only turns a 404 that carries no error into a 405.
 			.notFound((c) =>
 				errorResponse(

@@ -1,0 +1,28 @@
+import { drizzle } from "drizzle-orm/d1";
+import { Hono } from "hono";
+import { registryFor } from "../../config";
+import { windowSummary } from "../../db/stats";
+import { breakerReports } from "../../durable/tool-breakers";
+import { prometheusText } from "../../engine/stats/prometheus";
+import type { AppEnv } from "../app-env";
+
+/**
+ * GET /metrics: the caller's run statistics and the tools' breakers in the Prometheus text
+ * format, behind auth like every other route. Read from the day rollups and the breaker objects,
+ * so a scrape costs a few rows however long the history.
+ */
+export const metrics = new Hono<AppEnv>().get("/", async (c) => {
+	const { settings } = c.var;
+	const tools = registryFor(settings).names();
+	const [summary, breakers] = await Promise.all([
+		windowSummary(drizzle(c.env.DB), { tenant: c.var.tenant }),
+		breakerReports(c.env, settings, tools),
+	]);
+	const gauges = tools.flatMap((tool) => {
+		const report = breakers[tool];
+		return report ? [{ tool, status: report.status, opened: report.counters.opened }] : [];
+	});
+	return c.body(prometheusText(summary, gauges), 200, {
+		"Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+	});
+});
