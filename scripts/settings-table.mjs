@@ -28,7 +28,8 @@ const header = ["variable", "default", "meaning"];
 const widths = header.map((title, column) =>
 	Math.max(title.length, ...rows.map((row) => row[column].length)),
 );
-const line = (cells) => `| ${cells.map((cell, column) => cell.padEnd(widths[column])).join(" | ")} |`;
+const line = (cells) =>
+	`| ${cells.map((cell, column) => cell.padEnd(widths[column])).join(" | ")} |`;
 const table = [
 	line(header),
 	`| ${widths.map((width) => "-".repeat(width)).join(" | ")} |`,

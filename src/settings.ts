@@ -9,8 +9,14 @@
  */
 import { z } from "zod";
 
-const WholeNumber = z.coerce.number().int().min(0);
-const Positive = z.coerce.number().int().min(1);
+/**
+ * A number from a [vars] string, at least `min` (whole unless `fractional`). An empty string
+ * means unset, so the default applies: coerced, it would silently be 0.
+ */
+function numberVar(fallback: number, { min = 0, fractional = false } = {}) {
+	const parsed = fractional ? z.coerce.number().min(min) : z.coerce.number().int().min(min);
+	return z.preprocess((value) => (value === "" ? undefined : value), parsed.default(fallback));
+}
 
 /** A JSON variable: wrangler passes [vars] strings through, tests may pass objects. */
 function json<T extends z.ZodType>(schema: T) {
@@ -81,17 +87,15 @@ export const SettingsSchema = z.object({
 		.enum(["debug", "info", "warn", "error"])
 		.default("info")
 		.describe("debug, info, warn or error"),
-	RUN_RETENTION_DAYS: z.coerce
-		.number()
-		.min(0)
-		.default(7)
-		.describe("days a finished run's object keeps its storage"),
+	RUN_RETENTION_DAYS: numberVar(7, { fractional: true }).describe(
+		"days a finished run's object keeps its storage",
+	),
 	OPENAI_BASE_URL: z
 		.union([z.literal(""), z.url()])
 		.default("")
 		.describe("any OpenAI-compatible endpoint; empty: rules only"),
 	OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini").describe("the model the LLM planner asks"),
-	OPENAI_TIMEOUT_MS: Positive.default(10_000).describe("timeout per model call"),
+	OPENAI_TIMEOUT_MS: numberVar(10_000, { min: 1 }).describe("timeout per model call"),
 	DEFAULT_PLANNER: z
 		.enum(["auto", "llm", "rules"])
 		.default("auto")
@@ -109,14 +113,10 @@ export const SettingsSchema = z.object({
 	HTTP_ALLOWLIST: List.transform((hosts) => hosts.map((host) => host.toLowerCase())).describe(
 		"hosts http.request may reach; empty: off",
 	),
-	QUEUE_DELIVERY_MS: WholeNumber.default(30_000).describe(
-		"time a queued attempt gets beyond its timeout",
+	QUEUE_DELIVERY_MS: numberVar(30_000).describe("time a queued attempt gets beyond its timeout"),
+	QUEUE_RETRY_DELAY_S: numberVar(2, { fractional: true }).describe(
+		"first redelivery delay, doubling, at most 60 s",
 	),
-	QUEUE_RETRY_DELAY_S: z.coerce
-		.number()
-		.min(0)
-		.default(2)
-		.describe("first redelivery delay, doubling, at most 60 s"),
 	CIRCUIT_BREAKERS: json(z.record(z.string(), BreakerConfigSchema.partial()))
 		.default({})
 		.describe("per-tool circuit breakers (JSON by tool)"),
@@ -131,9 +131,7 @@ export const SettingsSchema = z.object({
 	)
 		.default({})
 		.describe("queued steps running at once (JSON)"),
-	MAX_IN_FLIGHT: WholeNumber.default(500).describe(
-		"requests at once per isolate before 503 (0: none)",
-	),
+	MAX_IN_FLIGHT: numberVar(500).describe("requests at once per isolate before 503 (0: none)"),
 	OPENAI_API_KEY: z.string().optional().describe("secret: the model endpoint's key"),
 	BOOTSTRAP_API_KEY: z.string().optional().describe("secret: the first API key"),
 });

@@ -1,6 +1,7 @@
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { step } from "./fixtures/plans";
-import { api, eventsOf, followEvents, settle, startPlan } from "./fixtures/runs";
+import { api, eventsOf, followEvents, settle, startPlan, stubFor } from "./fixtures/runs";
 
 interface Message {
 	type: "snapshot" | "event";
@@ -83,6 +84,16 @@ describe("WebSocket live updates", () => {
 		expect(code).toBe(1000);
 		expect(messages.every((message) => message.type === "event")).toBe(true);
 		expect(messages.map((message) => message.seq)).toEqual(all.filter((seq) => seq > 3));
+	});
+
+	it("answers a follower that dropped without a close frame, never throwing", async () => {
+		const runId = await startPlan(waits);
+		await runInDurableObject(stubFor(runId), async (instance) => {
+			const { 1: server } = new WebSocketPair();
+			server.accept();
+			await expect(instance.webSocketClose(server, 1006)).resolves.toBeUndefined();
+		});
+		await settle(runId);
 	});
 
 	it("serves many followers of one run", async () => {

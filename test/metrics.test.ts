@@ -1,5 +1,6 @@
+import { env } from "cloudflare:workers";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { step } from "./fixtures/plans";
 import { api, settle, startPlan } from "./fixtures/runs";
 
@@ -70,5 +71,28 @@ describe("GET /metrics", () => {
 		const res = await api("/metrics");
 		const text = await res.text();
 		expect(text).not.toContain("secret");
+	});
+});
+
+describe("Analytics Engine data points", () => {
+	it("count each request by method, route pattern and status, the tenant as the index", async () => {
+		const written = vi.spyOn(env.METRICS, "writeDataPoint");
+		const runId = await startPlan({
+			goal: "point",
+			steps: [step(1, "calculator", { expression: "1" })],
+		});
+		await api(`/runs/${runId}`);
+		const point = written.mock.calls
+			.map(([data]) => data)
+			.find((data) => data?.blobs?.[2] === "/runs/:id");
+		expect(point).toMatchObject({
+			indexes: ["default"],
+			blobs: ["http", "GET", "/runs/:id", "200"],
+		});
+		expect(point?.doubles?.[0]).toBeGreaterThanOrEqual(0);
+		await settle(runId);
+		const run = written.mock.calls.map(([data]) => data).find((data) => data?.blobs?.[0] === "run");
+		expect(run).toMatchObject({ indexes: ["default"], blobs: ["run", "completed", "test"] });
+		written.mockRestore();
 	});
 });

@@ -60,6 +60,23 @@ describe("settings", () => {
 		expect(message).not.toContain("sk-secret-value");
 	});
 
+	it("read an empty number as unset, giving its default rather than 0", () => {
+		const settings = parseSettings({
+			MAX_IN_FLIGHT: "",
+			RUN_RETENTION_DAYS: "",
+			QUEUE_DELIVERY_MS: "",
+			QUEUE_RETRY_DELAY_S: "",
+			OPENAI_TIMEOUT_MS: "",
+		});
+		expect(settings).toMatchObject({
+			MAX_IN_FLIGHT: 500,
+			RUN_RETENTION_DAYS: 7,
+			QUEUE_DELIVERY_MS: 30_000,
+			QUEUE_RETRY_DELAY_S: 2,
+			OPENAI_TIMEOUT_MS: 10_000,
+		});
+	});
+
 	it("are parsed once per environment object", () => {
 		expect(settingsFor(env)).toBe(settingsFor(env));
 		expect(settingsFor({ ...env })).not.toBe(settingsFor(env));

@@ -14,6 +14,7 @@ import {
 	normaliseBreaker,
 	recordOutcome,
 } from "../engine/resilience/circuit-breaker";
+import { recordPoint } from "../metrics";
 import { settingsFor } from "../settings";
 
 export class CircuitBreaker extends DurableObject<Env> {
@@ -53,5 +54,6 @@ export class CircuitBreaker extends DurableObject<Env> {
 
 	private logTransition(name: string, to: string): void {
 		loggerFor(settingsFor(this.env), { breaker: name }).warn("circuit breaker transition", { to });
+		recordPoint(this.env, { kind: "breaker", tenant: "*", labels: [name, to] });
 	}
 }

@@ -60,6 +60,19 @@ export class LiveUpdates {
 		if (size > MAX_FOLLOWER_MESSAGE_BYTES) socket.close(1009, "message too big");
 	}
 
+	/**
+	 * A follower left: answer its close. Codes a peer may not send (1005 none, 1006 abnormal,
+	 * 1015 TLS) are answered with 1000, and a socket its peer dropped needs no answer at all.
+	 */
+	left(socket: WebSocket, code: number): void {
+		const sendable = code >= 1000 && code < 5000 && ![1004, 1005, 1006, 1015].includes(code);
+		try {
+			socket.close(sendable ? code : 1000, "follower left");
+		} catch {
+			// Already closed by the peer's drop.
+		}
+	}
+
 	/** Hands one appended event to every waiter and follower; closes followers after the final one. */
 	broadcast(event: RunEvent): void {
 		for (const listener of this.listeners) listener(event);

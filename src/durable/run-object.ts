@@ -212,7 +212,7 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 	}
 
 	override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
-		socket.close(code === 1005 ? 1000 : code, "follower left");
+		this.live.left(socket, code);
 	}
 
 	override async alarm(): Promise<void> {

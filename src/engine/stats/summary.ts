@@ -54,6 +54,15 @@ function addTo(table: Record<string, number>, key: string | number, by: number):
 	else table[key] = next;
 }
 
+/** The tool's entry of a summary, created empty when missing. */
+function toolIn(summary: Summary, name: string): ToolSummary {
+	const found = summary.tools[name];
+	if (found) return found;
+	const created: ToolSummary = { executions: 0, failures: 0, retries: 0, duration: {} };
+	summary.tools[name] = created;
+	return created;
+}
+
 /** What one run adds to the statistics, from its state and (once finished) its log. */
 export function summaryOf(state: RunState, events: readonly RunEvent[] = []): Summary {
 	const summary = emptySummary();
@@ -64,12 +73,7 @@ export function summaryOf(state: RunState, events: readonly RunEvent[] = []): Su
 		addTo(summary.duration, bucketOf(ms), 1);
 	}
 	for (const step of state.execution_log) {
-		const tool = (summary.tools[step.tool] ??= {
-			executions: 0,
-			failures: 0,
-			retries: 0,
-			duration: {},
-		});
+		const tool = toolIn(summary, step.tool);
 		tool.executions += step.attempts;
 		tool.failures += step.status === "failed" ? 1 : 0;
 		tool.retries += Math.max(step.attempts - 1, 0);
@@ -110,7 +114,7 @@ export function combine(into: Summary, from: Summary, sign: 1 | -1 = 1): Summary
 		into.llm[key] += sign * from.llm[key];
 	}
 	for (const [name, tool] of Object.entries(from.tools)) {
-		const target = (into.tools[name] ??= { executions: 0, failures: 0, retries: 0, duration: {} });
+		const target = toolIn(into, name);
 		target.executions += sign * tool.executions;
 		target.failures += sign * tool.failures;
 		target.retries += sign * tool.retries;

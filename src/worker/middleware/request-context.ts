@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { loggerFor } from "../../config";
 import { formatTraceparent, parseTraceparent, requestSpan } from "../../engine/trace";
+import { recordPoint } from "../../metrics";
 import { settingsFor } from "../../settings";
 
 /** Random bytes as lowercase hex, for trace and span ids. */
@@ -32,6 +33,13 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
 	const started = Date.now();
 	await next();
 	c.header("traceparent", formatTraceparent(span));
+	// The route's pattern, not its path: a bounded label whatever the ids in the URL.
+	recordPoint(c.env, {
+		kind: "http",
+		tenant: c.var.tenant ?? "anonymous",
+		labels: [c.req.method, c.req.routePath, String(c.res.status)],
+		values: [Date.now() - started],
+	});
 	c.header("X-Trace-Id", span.trace_id);
 	logger.info("request", {
 		method: c.req.method,

@@ -9,6 +9,7 @@ import { loggerFor } from "../../config";
 import { writeRuns } from "../../db/archive";
 import { runClient } from "../../durable/run-api";
 import { type ArchiveRequest, ArchiveRequestSchema } from "../../engine/run/archive-request";
+import { recordPoint } from "../../metrics";
 import { queueRetryDelayS, settingsFor } from "../../settings";
 
 export async function consumeArchiveRequests(batch: MessageBatch, env: Env): Promise<void> {
@@ -21,8 +22,14 @@ export async function consumeArchiveRequests(batch: MessageBatch, env: Env): Pro
 		else logger.error("malformed archive request dropped", { message_id: message.id });
 	}
 	try {
-		await archiveRuns(env, [...requests.values()]);
-		batch.ackAll();
+		const unread = await archiveRuns(env, [...requests.values()]);
+		// A run whose object could not be read waits for its own retry, not the whole batch's.
+		for (const message of batch.messages) {
+			const runId = ArchiveRequestSchema.safeParse(message.body).data?.run_id;
+			if (runId && unread.has(runId)) {
+				message.retry({ delaySeconds: queueRetryDelayS(settings, message.attempts) });
+			} else message.ack();
+		}
 	} catch (error) {
 		logger.warn("archive batch failed; the queue retries it", { error: String(error) });
 		for (const message of batch.messages) {
@@ -32,16 +39,26 @@ export async function consumeArchiveRequests(batch: MessageBatch, env: Env): Pro
 }
 
 /**
- * Reads each run from its object, writes them all, and confirms the finished ones. Exported for
- * tests, which archive a run the way the consumer does without waiting for the queue.
+ * Reads each run from its object, writes them all, and confirms the finished ones; returns the
+ * runs whose object could not be read. Exported for tests, which archive a run the way the
+ * consumer does without waiting for the queue.
  */
-export async function archiveRuns(env: Env, requests: readonly ArchiveRequest[]): Promise<void> {
-	const records = await Promise.all(
+export async function archiveRuns(
+	env: Env,
+	requests: readonly ArchiveRequest[],
+): Promise<Set<string>> {
+	const reads = await Promise.allSettled(
 		requests.map(async (request) => {
 			const run = runClient(env, env.RUNS.idFromString(request.run_id));
 			return { request, run, record: await run.archiveRecord(request.tenant) };
 		}),
 	);
+	const unread = new Set<string>();
+	const records = reads.flatMap((read, index) => {
+		if (read.status === "fulfilled") return [read.value];
+		unread.add(requests[index]?.run_id ?? "");
+		return [];
+	});
 	// A run purged since it asked has nothing left to write.
 	const present = records.flatMap((entry) =>
 		entry.record ? [{ ...entry, record: entry.record }] : [],
@@ -55,6 +72,19 @@ export async function archiveRuns(env: Env, requests: readonly ArchiveRequest[])
 				: { state: record.state },
 		),
 	);
+	for (const { request, record } of present) {
+		if (!record.events) continue;
+		const { status, plan, execution_log: steps } = record.state;
+		const attempts = steps.reduce((sum, step) => sum + step.attempts, 0);
+		const started = Date.parse(record.state.created_at);
+		const duration = Date.parse(record.state.completed_at ?? record.state.created_at) - started;
+		recordPoint(env, {
+			kind: "run",
+			tenant: request.tenant,
+			labels: [status, plan.planner],
+			values: [duration, steps.length, attempts],
+		});
+	}
 	// A lost confirmation costs a resend from the object, not a wrong archive.
 	await Promise.allSettled(
 		present
@@ -63,4 +93,5 @@ export async function archiveRuns(env: Env, requests: readonly ArchiveRequest[])
 				run.archived(request.tenant, record.state.seq, archivedAt),
 			),
 	);
+	return unread;
 }

@@ -11,6 +11,7 @@ import { executeStep } from "../../engine/run/execute-step";
 import { type ToolWork, ToolWorkSchema } from "../../engine/run/tool-work";
 import { DeliveryFault, fail } from "../../engine/tools/types";
 import { childSpan, parseTraceparent, type Span } from "../../engine/trace";
+import { recordPoint } from "../../metrics";
 import { queueRetryDelayS, settingsFor } from "../../settings";
 
 export async function consumeToolWork(batch: MessageBatch, env: Env): Promise<void> {
@@ -50,6 +51,8 @@ async function deliver(message: Message, env: Env): Promise<void> {
 			? await executeStep(tool, work.input, ctx, work.timeout_ms)
 			: fail("unknown_tool", `Tool '${work.tool}' is not registered here`);
 		await run.reportDelivery(work.tenant, work.step_number, work.attempt, result);
+		const outcome = result.ok ? "ok" : result.error.code;
+		recordPoint(env, { kind: "delivery", tenant: work.tenant, labels: [work.tool, outcome] });
 		message.ack();
 	} catch (error) {
 		if (error instanceof DeliveryFault && error.kind === "drop_report") {
@@ -88,6 +91,7 @@ export async function consumeDeadLetters(batch: MessageBatch, env: Env): Promise
 					work.step_number,
 					work.attempt,
 				);
+				recordPoint(env, { kind: "dead_letter", tenant: work.tenant, labels: [work.tool] });
 				message.ack();
 			} catch {
 				message.retry({ delaySeconds: queueRetryDelayS(settingsFor(env), message.attempts) });
