@@ -9,6 +9,7 @@ import {
 	requestSpan,
 } from "../src/engine/trace";
 import { createApp } from "../src/worker/app";
+import { archiveRuns } from "../src/worker/queue/run-archive";
 import { step } from "./fixtures/plans";
 import { api, settle } from "./fixtures/runs";
 
@@ -202,5 +203,48 @@ describe("a run's trace tree", () => {
 		expect(run?.children[1]?.duration_ms).toBe(
 			at("step_retry_scheduled", 2, 1) - at("step_started", 2, 1),
 		);
+	});
+});
+
+describe("span records", () => {
+	it("log the plan and the archive of a traced run as spans of its trace", async () => {
+		const logged = vi.spyOn(console, "log");
+		const app = createApp();
+		const verbose = { ...env, LOG_LEVEL: "info" };
+		const ctx = createExecutionContext();
+		const res = await app.fetch(
+			new Request("http://runtime.test/runs", {
+				method: "POST",
+				headers: { "content-type": "application/json", traceparent: `00-${TRACE}-${CALLER}-01` },
+				body: JSON.stringify({ prompt: "15 plus 27" }),
+			}),
+			verbose,
+			ctx,
+		);
+		await waitOnExecutionContext(ctx);
+		const { run_id: runId } = (await res.json()) as { run_id: string };
+		const requestSpanId = parseTraceparent(res.headers.get("traceparent"))?.parent_id ?? "";
+		await settle(runId);
+		await archiveRuns(verbose, [{ run_id: runId, tenant: "default" }]);
+		const spans = logged.mock.calls
+			.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>)
+			.filter((line) => line.message === "span" && line.trace_id === TRACE);
+		logged.mockRestore();
+		const plan = spans.find((line) => line.span === "plan");
+		expect(plan).toMatchObject({
+			parent_span_id: requestSpanId,
+			status: "ok",
+			attributes: { planner: "rules", steps: 1 },
+		});
+		expect(plan?.duration_ms).toEqual(expect.any(Number));
+		const runSpan = childSpan(
+			{ trace_id: TRACE, span_id: requestSpanId, sampled: true },
+			"run",
+			runId,
+		);
+		expect(spans.find((line) => line.span === "archive")).toMatchObject({
+			parent_span_id: runSpan.span_id,
+			status: "ok",
+		});
 	});
 });

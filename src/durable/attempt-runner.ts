@@ -21,7 +21,7 @@ import type { RunState } from "../engine/run/state";
 import { queueAttempt } from "../engine/run/tool-work";
 import type { ToolRegistry } from "../engine/tools/registry";
 import { fail, type Tool, type ToolContext, type ToolResult } from "../engine/tools/types";
-import { attemptSpan, formatTraceparent } from "../engine/trace";
+import { attemptSpan, formatTraceparent, spanRecord } from "../engine/trace";
 import type { Settings } from "../settings";
 import type { InflightSteps } from "./inflight-steps";
 import { type GatedAttempt, StepGate } from "./step-gate";
@@ -105,6 +105,27 @@ export class AttemptRunner {
 			return false;
 		}
 		this.host.append(event);
+		const step = stepOf(state, stepNumber);
+		const span = attemptSpan(state, stepNumber, attempt);
+		if (span && step?.started_at) {
+			const attributes = {
+				tenant: state.tenant,
+				tool: step.tool,
+				step: stepNumber,
+				attempt,
+				outcome: result.ok ? "succeeded" : result.error.code,
+			};
+			const started = Date.parse(step.started_at);
+			const record = spanRecord(
+				span,
+				"step attempt",
+				started,
+				Date.now(),
+				result.ok ? "ok" : "error",
+				attributes,
+			);
+			this.host.logger().info("span", record);
+		}
 		return true;
 	}
 

@@ -103,3 +103,24 @@ export function attemptSpan(
 ): Span | undefined {
 	return run.trace ? childSpan(run.trace, "step", step, "attempt", attempt) : undefined;
 }
+
+/** A finished span as a structured log record: what Workers Logs and `wrangler tail` show. */
+export function spanRecord(
+	span: Span,
+	name: string,
+	startMs: number,
+	endMs: number,
+	status: "ok" | "error",
+	attributes: Record<string, string | number | null>,
+) {
+	return {
+		trace_id: span.trace_id,
+		span_id: span.span_id,
+		parent_span_id: span.parent_span_id,
+		span: name,
+		start: new Date(startMs).toISOString(),
+		duration_ms: Math.max(0, endMs - startMs),
+		status,
+		attributes,
+	};
+}

@@ -9,6 +9,7 @@ import { loggerFor } from "../../config";
 import { writeRuns } from "../../db/archive";
 import { runClient } from "../../durable/run-api";
 import { type ArchiveRequest, ArchiveRequestSchema } from "../../engine/run/archive-request";
+import { childSpan, spanRecord } from "../../engine/trace";
 import { recordPoint } from "../../metrics";
 import { queueRetryDelayS, settingsFor } from "../../settings";
 
@@ -64,6 +65,7 @@ export async function archiveRuns(
 		entry.record ? [{ ...entry, record: entry.record }] : [],
 	);
 	const archivedAt = new Date().toISOString();
+	const writeStarted = Date.now();
 	await writeRuns(
 		drizzle(env.DB),
 		present.map(({ record }) =>
@@ -72,12 +74,18 @@ export async function archiveRuns(
 				: { state: record.state },
 		),
 	);
+	const logger = loggerFor(settingsFor(env));
 	for (const { request, record } of present) {
+		if (record.state.trace) {
+			const span = childSpan(record.state.trace, "archive", record.state.seq);
+			const attributes = { tenant: request.tenant, runs_in_batch: present.length };
+			logger.info("span", spanRecord(span, "archive", writeStarted, Date.now(), "ok", attributes));
+		}
 		if (!record.events) continue;
 		const { status, plan, execution_log: steps } = record.state;
 		const attempts = steps.reduce((sum, step) => sum + step.attempts, 0);
-		const started = Date.parse(record.state.created_at);
-		const duration = Date.parse(record.state.completed_at ?? record.state.created_at) - started;
+		const created = Date.parse(record.state.created_at);
+		const duration = Date.parse(record.state.completed_at ?? record.state.created_at) - created;
 		recordPoint(env, {
 			kind: "run",
 			tenant: request.tenant,

@@ -10,7 +10,7 @@ import { toolContextFor } from "../../durable/tool-context";
 import { executeStep } from "../../engine/run/execute-step";
 import { type ToolWork, ToolWorkSchema } from "../../engine/run/tool-work";
 import { DeliveryFault, fail } from "../../engine/tools/types";
-import { childSpan, parseTraceparent, type Span } from "../../engine/trace";
+import { childSpan, parseTraceparent, type Span, spanRecord } from "../../engine/trace";
 import { recordPoint } from "../../metrics";
 import { queueRetryDelayS, settingsFor } from "../../settings";
 
@@ -47,9 +47,19 @@ async function deliver(message: Message, env: Env): Promise<void> {
 			},
 			new AbortController().signal,
 		);
+		const started = Date.now();
 		const result = tool
 			? await executeStep(tool, work.input, ctx, work.timeout_ms)
 			: fail("unknown_tool", `Tool '${work.tool}' is not registered here`);
+		if (trace) {
+			const outcome = result.ok ? "succeeded" : result.error.code;
+			const attributes = { tenant: work.tenant, tool: work.tool, attempt: work.attempt, outcome };
+			const status = result.ok ? "ok" : "error";
+			loggerFor(settings, { run_id: work.run_id }).info(
+				"span",
+				spanRecord(trace, "queue delivery", started, Date.now(), status, attributes),
+			);
+		}
 		await run.reportDelivery(work.tenant, work.step_number, work.attempt, result);
 		const outcome = result.ok ? "ok" : result.error.code;
 		recordPoint(env, { kind: "delivery", tenant: work.tenant, labels: [work.tool, outcome] });

@@ -9,7 +9,7 @@ import { finalisePlan } from "../../engine/plan/finalise";
 import { PlanDraftSchema, RunOptionsSchema } from "../../engine/plan/model";
 import { planPrompt } from "../../engine/planner/planning";
 import type { RunView } from "../../engine/run/state";
-import { childSpan } from "../../engine/trace";
+import { childSpan, spanRecord } from "../../engine/trace";
 import { authRequired, limitsFor } from "../../settings";
 import type { AppEnv } from "../app-env";
 import type { ApiErrorCode } from "../errors";
@@ -83,9 +83,16 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 	const { settings } = c.var;
 	const registry = registryFor(settings);
 	const planId = crypto.randomUUID();
-	const plan = clientPlan
-		? finalisePlan(clientPlan, registry, { planId, planner: "client", failureCode: "invalid_plan" })
-		: await planPrompt(
+	const started = Date.now();
+	const planning = clientPlan
+		? Promise.resolve(
+				finalisePlan(clientPlan, registry, {
+					planId,
+					planner: "client",
+					failureCode: "invalid_plan",
+				}),
+			)
+		: planPrompt(
 				{
 					prompt: prompt ?? "",
 					choice: planner ?? settings.DEFAULT_PLANNER,
@@ -95,6 +102,19 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 				registry,
 				llmPlanningFor(c.env, settings, c.var.logger, c.var.trace),
 			);
+	const plan = await planning.catch((error: unknown) => {
+		const attributes = { tenant: c.var.tenant, outcome: "refused" };
+		c.var.logger.info(
+			"span",
+			spanRecord(childSpan(c.var.trace, "plan"), "plan", started, Date.now(), "error", attributes),
+		);
+		throw error;
+	});
+	const attributes = { tenant: c.var.tenant, planner: plan.planner, steps: plan.steps.length };
+	c.var.logger.info(
+		"span",
+		spanRecord(childSpan(c.var.trace, "plan"), "plan", started, Date.now(), "ok", attributes),
+	);
 	const runId = c.env.RUNS.newUniqueId().toString();
 	return {
 		run_id: runId,
