@@ -55,6 +55,7 @@ const FORWARDED = [
 	"OPENAI_TIMEOUT_MS",
 	"DEFAULT_PLANNER",
 	"HTTP_ALLOWLIST",
+	"TRACING",
 ];
 // A named environment (--env bench) brings its own ENVIRONMENT from wrangler.toml.
 const named = args.some((arg) => ["--env", "-e"].includes(arg.split("=")[0]));

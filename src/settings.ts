@@ -131,6 +131,10 @@ export const SettingsSchema = z.object({
 	)
 		.default({})
 		.describe("queued steps running at once (JSON)"),
+	TRACING: z
+		.enum(["on", "off"])
+		.default("on")
+		.describe("off: no trace context, spans or trace headers"),
 	MAX_IN_FLIGHT: numberVar(500).describe("requests at once per isolate before 503 (0: none)"),
 	OPENAI_API_KEY: z.string().optional().describe("secret: the model endpoint's key"),
 	BOOTSTRAP_API_KEY: z.string().optional().describe("secret: the first API key"),

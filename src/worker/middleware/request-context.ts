@@ -1,8 +1,16 @@
 import { createMiddleware } from "hono/factory";
 import { loggerFor } from "../../config";
-import { formatTraceparent, parseTraceparent, requestSpan } from "../../engine/trace";
+import { formatTraceparent, parseTraceparent, requestSpan, type Span } from "../../engine/trace";
 import { recordPoint } from "../../metrics";
 import { settingsFor } from "../../settings";
+
+/** The span of every request while TRACING is off: its runs record no trace. */
+export const UNTRACED: Span = {
+	trace_id: "0".repeat(32),
+	span_id: "0".repeat(16),
+	parent_span_id: null,
+	sampled: false,
+};
 
 /** Random bytes as lowercase hex, for trace and span ids. */
 export function randomHex(bytes: number): string {
@@ -22,7 +30,10 @@ import type { AppEnv } from "../app-env";
 export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
 	const settings = settingsFor(c.env);
 	c.set("settings", settings);
-	const span = requestSpan(parseTraceparent(c.req.header("traceparent")), randomHex);
+	const tracing = settings.TRACING === "on";
+	const span = tracing
+		? requestSpan(parseTraceparent(c.req.header("traceparent")), randomHex)
+		: UNTRACED;
 	c.set("trace", span);
 	const logger = loggerFor(settings, {
 		request_id: c.var.requestId,
@@ -32,7 +43,7 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
 	c.set("logger", logger);
 	const started = Date.now();
 	await next();
-	c.header("traceparent", formatTraceparent(span));
+	if (tracing) c.header("traceparent", formatTraceparent(span));
 	// The route's pattern, not its path: a bounded label whatever the ids in the URL.
 	recordPoint(c.env, {
 		kind: "http",
@@ -40,7 +51,7 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
 		labels: [c.req.method, c.req.routePath, String(c.res.status)],
 		values: [Date.now() - started],
 	});
-	c.header("X-Trace-Id", span.trace_id);
+	if (tracing) c.header("X-Trace-Id", span.trace_id);
 	logger.info("request", {
 		method: c.req.method,
 		path: c.req.path,

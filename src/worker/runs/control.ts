@@ -51,7 +51,7 @@ export async function forkRun(c: Context<AppEnv>, runId: string, fromStep: numbe
 	const forkId = c.env.RUNS.newUniqueId().toString();
 	const run = await start(c, {
 		run_id: forkId,
-		trace: childSpan(c.var.trace, "run", forkId),
+		trace: c.var.settings.TRACING === "on" ? childSpan(c.var.trace, "run", forkId) : null,
 		tenant: source.tenant,
 		prompt: source.prompt,
 		plan: source.plan,

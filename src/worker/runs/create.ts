@@ -84,6 +84,7 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 	const registry = registryFor(settings);
 	const planId = crypto.randomUUID();
 	const started = Date.now();
+	const tracing = settings.TRACING === "on";
 	const planning = clientPlan
 		? Promise.resolve(
 				finalisePlan(clientPlan, registry, {
@@ -100,21 +101,25 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 					planId,
 				},
 				registry,
-				llmPlanningFor(c.env, settings, c.var.logger, c.var.trace),
+				llmPlanningFor(c.env, settings, c.var.logger, tracing ? c.var.trace : undefined),
 			);
-	const plan = await planning.catch((error: unknown) => {
-		const attributes = { tenant: c.var.tenant, outcome: "refused" };
-		c.var.logger.info(
-			"span",
-			spanRecord(childSpan(c.var.trace, "plan"), "plan", started, Date.now(), "error", attributes),
+	const logPlan = (status: "ok" | "error", attributes: Record<string, string | number>) => {
+		if (!tracing) return;
+		const record = spanRecord(
+			childSpan(c.var.trace, "plan"),
+			"plan",
+			started,
+			Date.now(),
+			status,
+			attributes,
 		);
+		c.var.logger.info("span", record);
+	};
+	const plan = await planning.catch((error: unknown) => {
+		logPlan("error", { tenant: c.var.tenant, outcome: "refused" });
 		throw error;
 	});
-	const attributes = { tenant: c.var.tenant, planner: plan.planner, steps: plan.steps.length };
-	c.var.logger.info(
-		"span",
-		spanRecord(childSpan(c.var.trace, "plan"), "plan", started, Date.now(), "ok", attributes),
-	);
+	logPlan("ok", { tenant: c.var.tenant, planner: plan.planner, steps: plan.steps.length });
 	const runId = c.env.RUNS.newUniqueId().toString();
 	return {
 		run_id: runId,
@@ -123,7 +128,7 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 		plan,
 		options,
 		forked_from: null,
-		trace: childSpan(c.var.trace, "run", runId),
+		trace: tracing ? childSpan(c.var.trace, "run", runId) : null,
 		reused: [],
 		request_id: c.var.requestId,
 	};

@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+// `npm run bench:tracing`: what tracing costs. Serves the bench build twice, with TRACING=on
+// and TRACING=off, alternating on, off, on, off, and measures each time: 3-step run creation
+// (autocannon, c=20) and end to end (200 runs submitted at c=20, until all completed). Writes
+// bench/results/tracing-overhead.{json,md}.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const PORT = Number(process.env.BENCH_PORT ?? 8797);
+const BASE = `http://127.0.0.1:${PORT}`;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const RUNS = 200;
+const PROMPT = "calculate 2+3, add a todo to bench and list my todos";
+const wrangler = path.join(root, "node_modules/wrangler/bin/wrangler.js");
+const quiet = {
+	...process.env,
+	CI: "true",
+	CLOUDFLARE_CF_FETCH_ENABLED: "false",
+	WRANGLER_SEND_METRICS: "false",
+};
+const log = (message) => console.error(`[tracing] ${message}`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function serve(state, tracing) {
+	const args = ["dev", "--env", "bench", "--port", String(PORT), "--ip", "127.0.0.1"];
+	const server = spawn(
+		process.execPath,
+		[
+			wrangler,
+			...args,
+			"--persist-to",
+			state,
+			"--var",
+			`TRACING:${tracing}`,
+			"--var",
+			"DEFAULT_PLANNER:rules",
+		],
+		{ cwd: root, env: quiet, stdio: "ignore", detached: true },
+	);
+	for (let tries = 0; tries < 120; tries += 1) {
+		const up = await fetch(`${BASE}/health`).then(
+			(res) => res.ok,
+			() => false,
+		);
+		if (up) return server;
+		await sleep(500);
+	}
+	process.kill(-server.pid);
+	throw new Error("the server did not start");
+}
+
+async function creation() {
+	const result = await autocannon({
+		url: `${BASE}/runs`,
+		method: "POST",
+		headers: { "content-type": "application/json" },
+		body: JSON.stringify({ prompt: PROMPT }),
+		connections: 20,
+		duration: SECONDS,
+	});
+	return { rps: Math.round(result.requests.average), p99_ms: result.latency.p99 };
+}
+
+async function endToEnd() {
+	const started = Date.now();
+	const ids = [];
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: 20 }, async () => {
+			while (next < RUNS) {
+				next += 1;
+				const res = await fetch(`${BASE}/runs`, {
+					method: "POST",
+					headers: { "content-type": "application/json" },
+					body: JSON.stringify({ prompt: PROMPT }),
+				});
+				ids.push((await res.json()).run_id);
+			}
+		}),
+	);
+	const pending = new Set(ids);
+	while (pending.size > 0 && Date.now() - started < 120_000) {
+		for (const id of [...pending]) {
+			const run = await (await fetch(`${BASE}/runs/${id}`)).json();
+			if (run.status === "completed" || run.status === "failed") pending.delete(id);
+		}
+		if (pending.size > 0) await sleep(250);
+	}
+	if (pending.size > 0) throw new Error(`${pending.size} runs did not finish`);
+	return { runs_per_s: Math.round((RUNS / ((Date.now() - started) / 1_000)) * 10) / 10 };
+}
+
+const results = { on: [], off: [] };
+for (const tracing of ["on", "off", "on", "off"]) {
+	const state = mkdtempSync(path.join(os.tmpdir(), "agent-tracing-"));
+	spawnSync(
+		process.execPath,
+		[
+			wrangler,
+			"d1",
+			"migrations",
+			"apply",
+			"DB",
+			"--local",
+			"--env",
+			"bench",
+			"--persist-to",
+			state,
+		],
+		{
+			cwd: root,
+			env: quiet,
+		},
+	);
+	const server = await serve(state, tracing);
+	try {
+		await autocannon({ url: `${BASE}/health`, duration: 1, connections: 10 });
+		const measured = { creation: await creation(), end_to_end: await endToEnd() };
+		log(`tracing ${tracing}: ${JSON.stringify(measured)}`);
+		results[tracing].push(measured);
+	} finally {
+		process.kill(-server.pid);
+		await sleep(1_000);
+	}
+}
+
+const mean = (values) => values.reduce((sum, value) => sum + value, 0) / values.length;
+const creationOn = mean(results.on.map((r) => r.creation.rps));
+const creationOff = mean(results.off.map((r) => r.creation.rps));
+const e2eOn = mean(results.on.map((r) => r.end_to_end.runs_per_s));
+const e2eOff = mean(results.off.map((r) => r.end_to_end.runs_per_s));
+const cost = (on, off) => Math.round((1 - on / off) * 1_000) / 10;
+const summary = {
+	date: new Date().toISOString(),
+	results,
+	creation_rps: {
+		on: creationOn,
+		off: creationOff,
+		overhead_percent: cost(creationOn, creationOff),
+	},
+	end_to_end_runs_per_s: { on: e2eOn, off: e2eOff, overhead_percent: cost(e2eOn, e2eOff) },
+};
+const markdown = [
+	`Tracing overhead (bench/tracing-overhead.mjs), on/off alternated twice, ${summary.date}`,
+	"",
+	"| measurement | tracing on | tracing off | overhead |",
+	"| --- | --- | --- | --- |",
+	`| 3-step creation, c=20, rps | ${creationOn} | ${creationOff} | ${summary.creation_rps.overhead_percent}% |`,
+	`| end to end, 200 runs at c=20, runs/s | ${e2eOn} | ${e2eOff} | ${summary.end_to_end_runs_per_s.overhead_percent}% |`,
+	"",
+].join("\n");
+writeFileSync(
+	path.join(root, "bench/results/tracing-overhead.json"),
+	`${JSON.stringify(summary, null, "\t")}\n`,
+);
+writeFileSync(path.join(root, "bench/results/tracing-overhead.md"), markdown);
+console.log(markdown);
