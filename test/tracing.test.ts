@@ -60,6 +60,7 @@ describe("trace context", () => {
 describe("a traced request", () => {
 	it("carries its trace through the run, D1, the queue and the outgoing call, each hop its own span", async () => {
 		const logged = vi.spyOn(console, "log");
+		const sent = vi.spyOn(env.TOOL_QUEUE, "send");
 		const app = createApp();
 		const ctx = createExecutionContext();
 		const res = await app.fetch(
@@ -111,6 +112,11 @@ describe("a traced request", () => {
 			headers: Record<string, string>;
 		};
 		expect(echoed.headers.traceparent).toBe(formatTraceparent(childSpan(delivery, "http")));
+		const message = sent.mock.calls
+			.map(([body]) => body as { run_id?: string; traceparent?: string })
+			.find((body) => body.run_id === runId);
+		expect(message?.traceparent).toBe(formatTraceparent(attempt));
+		sent.mockRestore();
 	});
 
 	it("sends the model call the request's trace, as its plan span", async () => {
