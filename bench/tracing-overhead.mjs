@@ -130,10 +130,11 @@ for (const tracing of ["on", "off", "on", "off"]) {
 }
 
 const mean = (values) => values.reduce((sum, value) => sum + value, 0) / values.length;
-const creationOn = mean(results.on.map((r) => r.creation.rps));
-const creationOff = mean(results.off.map((r) => r.creation.rps));
-const e2eOn = mean(results.on.map((r) => r.end_to_end.runs_per_s));
-const e2eOff = mean(results.off.map((r) => r.end_to_end.runs_per_s));
+const round = (value) => Math.round(value * 10) / 10;
+const creationOn = round(mean(results.on.map((r) => r.creation.rps)));
+const creationOff = round(mean(results.off.map((r) => r.creation.rps)));
+const e2eOn = round(mean(results.on.map((r) => r.end_to_end.runs_per_s)));
+const e2eOff = round(mean(results.off.map((r) => r.end_to_end.runs_per_s)));
 const cost = (on, off) => Math.round((1 - on / off) * 1_000) / 10;
 const summary = {
 	date: new Date().toISOString(),

@@ -135,6 +135,9 @@ export const SettingsSchema = z.object({
 		.enum(["on", "off"])
 		.default("on")
 		.describe("off: no trace context, spans or trace headers"),
+	TRACE_SAMPLE_RATE: numberVar(0.1, { fractional: true })
+		.pipe(z.number().max(1))
+		.describe("share of new traces whose spans are logged"),
 	MAX_IN_FLIGHT: numberVar(500).describe("requests at once per isolate before 503 (0: none)"),
 	OPENAI_API_KEY: z.string().optional().describe("secret: the model endpoint's key"),
 	BOOTSTRAP_API_KEY: z.string().optional().describe("secret: the first API key"),

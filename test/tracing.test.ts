@@ -54,6 +54,11 @@ describe("trace context", () => {
 		expect(child.span_id).toMatch(/^[0-9a-f]{16}$/);
 		expect(childSpan(root, "run", "r1")).toEqual(child);
 		expect(childSpan(root, "run", "r2").span_id).not.toBe(child.span_id);
+		const hex = (bytes: number) => "cd".repeat(bytes);
+		expect(requestSpan(undefined, hex, 0.1, () => 0.5).sampled).toBe(false);
+		expect(requestSpan(undefined, hex, 0.1, () => 0.05).sampled).toBe(true);
+		const unsampledCaller = parseTraceparent(`00-${TRACE}-${CALLER}-00`);
+		expect(requestSpan(unsampledCaller, hex, 1, () => 0).sampled).toBe(false);
 	});
 });
 

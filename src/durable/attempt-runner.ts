@@ -107,7 +107,7 @@ export class AttemptRunner {
 		this.host.append(event);
 		const step = stepOf(state, stepNumber);
 		const span = attemptSpan(state, stepNumber, attempt);
-		if (span && step?.started_at) {
+		if (span?.sampled && step?.started_at) {
 			const attributes = {
 				tenant: state.tenant,
 				tool: step.tool,

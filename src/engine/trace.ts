@@ -54,18 +54,22 @@ export function boundTracestate(header: string | undefined | null): string | und
 }
 
 /**
- * The span of a request: a child of the caller's, or the root of a new trace. `randomHex(n)`
- * gives n random bytes as hex (passed in, so tests are deterministic).
+ * The span of a request: a child of the caller's, or the root of a new trace, sampled (its span
+ * records written) as the caller says or at `sampleRate`. `randomHex(n)` gives n random bytes as
+ * hex and `random` a number in [0, 1) (passed in, so tests are deterministic).
  */
 export function requestSpan(
 	caller: TraceParent | undefined,
 	randomHex: (bytes: number) => string,
+	sampleRate = 1,
+	random: () => number = Math.random,
 ): Span {
 	return {
 		trace_id: caller?.trace_id ?? randomHex(16),
 		span_id: randomHex(8),
 		parent_span_id: caller?.parent_id ?? null,
-		sampled: caller?.sampled ?? true,
+		// A caller's decision stands; a new trace is sampled at the configured rate.
+		sampled: caller?.sampled ?? random() < sampleRate,
 	};
 }
 

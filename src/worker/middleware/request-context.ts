@@ -32,7 +32,11 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
 	c.set("settings", settings);
 	const tracing = settings.TRACING === "on";
 	const span = tracing
-		? requestSpan(parseTraceparent(c.req.header("traceparent")), randomHex)
+		? requestSpan(
+				parseTraceparent(c.req.header("traceparent")),
+				randomHex,
+				settings.TRACE_SAMPLE_RATE,
+			)
 		: UNTRACED;
 	c.set("trace", span);
 	const logger = loggerFor(settings, {

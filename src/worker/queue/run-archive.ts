@@ -76,7 +76,7 @@ export async function archiveRuns(
 	);
 	const logger = loggerFor(settingsFor(env));
 	for (const { request, record } of present) {
-		if (record.state.trace) {
+		if (record.state.trace?.sampled) {
 			const span = childSpan(record.state.trace, "archive", record.state.seq);
 			const attributes = { tenant: request.tenant, runs_in_batch: present.length };
 			logger.info("span", spanRecord(span, "archive", writeStarted, Date.now(), "ok", attributes));

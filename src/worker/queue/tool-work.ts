@@ -51,7 +51,7 @@ async function deliver(message: Message, env: Env): Promise<void> {
 		const result = tool
 			? await executeStep(tool, work.input, ctx, work.timeout_ms)
 			: fail("unknown_tool", `Tool '${work.tool}' is not registered here`);
-		if (trace) {
+		if (trace?.sampled) {
 			const outcome = result.ok ? "succeeded" : result.error.code;
 			const attributes = { tenant: work.tenant, tool: work.tool, attempt: work.attempt, outcome };
 			const status = result.ok ? "ok" : "error";

@@ -104,7 +104,7 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 				llmPlanningFor(c.env, settings, c.var.logger, tracing ? c.var.trace : undefined),
 			);
 	const logPlan = (status: "ok" | "error", attributes: Record<string, string | number>) => {
-		if (!tracing) return;
+		if (!tracing || !c.var.trace.sampled) return;
 		const record = spanRecord(
 			childSpan(c.var.trace, "plan"),
 			"plan",
