@@ -3,36 +3,20 @@
 // local D1 straight through its SQLite file (node:sqlite; wrangler's own import of 100,000 rows
 // takes minutes), with the rollups the archive consumer would have written, then serves it with
 // `wrangler dev` and times the two reads. Writes bench/results/stats-scale.{json,md}.
-import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { bucketOf, combine, emptySummary } from "../src/engine/stats/summary.ts";
+import { migrate, serve } from "./lib/dev-server.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const RUNS = Number(process.env.BENCH_STATS_RUNS ?? 100_000);
 const SAMPLES = 50;
 const PORT = Number(process.env.BENCH_PORT ?? 8798);
 const state = mkdtempSync(path.join(os.tmpdir(), "agent-stats-"));
-const wrangler = path.join(root, "node_modules/wrangler/bin/wrangler.js");
-const quiet = {
-	...process.env,
-	CI: "true",
-	CLOUDFLARE_CF_FETCH_ENABLED: "false",
-	WRANGLER_SEND_METRICS: "false",
-};
 const log = (message) => console.error(`[stats] ${message}`);
-
-function migrate() {
-	const result = spawnSync(
-		process.execPath,
-		[wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
-		{ cwd: root, env: quiet, encoding: "utf8" },
-	);
-	if (result.status !== 0) throw new Error(`migrations failed:\n${result.stderr}`);
-}
 
 function seed() {
 	const dir = path.join(state, "v3/d1/miniflare-D1DatabaseObject");
@@ -93,35 +77,6 @@ function seed() {
 	return hours.size;
 }
 
-async function serve() {
-	const server = spawn(
-		process.execPath,
-		[
-			wrangler,
-			"dev",
-			"--port",
-			String(PORT),
-			"--ip",
-			"127.0.0.1",
-			"--persist-to",
-			state,
-			"--var",
-			"ENVIRONMENT:development",
-		],
-		{ cwd: root, env: quiet, stdio: "ignore", detached: true },
-	);
-	for (let tries = 0; tries < 120; tries += 1) {
-		const up = await fetch(`http://127.0.0.1:${PORT}/health`).then(
-			(res) => res.ok,
-			() => false,
-		);
-		if (up) return server;
-		await new Promise((resolve) => setTimeout(resolve, 500));
-	}
-	process.kill(-server.pid);
-	throw new Error("the server did not start");
-}
-
 async function time(pathname) {
 	const ms = [];
 	for (let sample = 0; sample < SAMPLES; sample += 1) {
@@ -136,10 +91,10 @@ async function time(pathname) {
 	return { p50: at(0.5), p99: at(0.99), max: Math.round(ms.at(-1)) };
 }
 
-migrate();
+migrate(state);
 const hourRows = seed();
 log(`seeded ${RUNS} runs in ${hourRows} hour rollups`);
-const server = await serve();
+const stop = await serve(state, PORT, ["--var", "ENVIRONMENT:development"]);
 try {
 	const results = {
 		date: new Date().toISOString(),
@@ -167,5 +122,5 @@ try {
 	writeFileSync(path.join(root, "bench/results/stats-scale.md"), markdown);
 	console.log(markdown);
 } finally {
-	process.kill(-server.pid);
+	stop();
 }

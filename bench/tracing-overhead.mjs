@@ -3,12 +3,12 @@
 // and TRACING=off, alternating on, off, on, off, and measures each time: 3-step run creation
 // (autocannon, c=20) and end to end (200 runs submitted at c=20, until all completed). Writes
 // bench/results/tracing-overhead.{json,md}.
-import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { migrate, serve } from "./lib/dev-server.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const PORT = Number(process.env.BENCH_PORT ?? 8797);
@@ -16,43 +16,8 @@ const BASE = `http://127.0.0.1:${PORT}`;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const RUNS = 200;
 const PROMPT = "calculate 2+3, add a todo to bench and list my todos";
-const wrangler = path.join(root, "node_modules/wrangler/bin/wrangler.js");
-const quiet = {
-	...process.env,
-	CI: "true",
-	CLOUDFLARE_CF_FETCH_ENABLED: "false",
-	WRANGLER_SEND_METRICS: "false",
-};
 const log = (message) => console.error(`[tracing] ${message}`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function serve(state, tracing) {
-	const args = ["dev", "--env", "bench", "--port", String(PORT), "--ip", "127.0.0.1"];
-	const server = spawn(
-		process.execPath,
-		[
-			wrangler,
-			...args,
-			"--persist-to",
-			state,
-			"--var",
-			`TRACING:${tracing}`,
-			"--var",
-			"DEFAULT_PLANNER:rules",
-		],
-		{ cwd: root, env: quiet, stdio: "ignore", detached: true },
-	);
-	for (let tries = 0; tries < 120; tries += 1) {
-		const up = await fetch(`${BASE}/health`).then(
-			(res) => res.ok,
-			() => false,
-		);
-		if (up) return server;
-		await sleep(500);
-	}
-	process.kill(-server.pid);
-	throw new Error("the server did not start");
-}
 
 async function creation() {
 	const result = await autocannon({
@@ -98,33 +63,16 @@ async function endToEnd() {
 const results = { on: [], off: [] };
 for (const tracing of ["on", "off", "on", "off"]) {
 	const state = mkdtempSync(path.join(os.tmpdir(), "agent-tracing-"));
-	spawnSync(
-		process.execPath,
-		[
-			wrangler,
-			"d1",
-			"migrations",
-			"apply",
-			"DB",
-			"--local",
-			"--env",
-			"bench",
-			"--persist-to",
-			state,
-		],
-		{
-			cwd: root,
-			env: quiet,
-		},
-	);
-	const server = await serve(state, tracing);
+	migrate(state, ["--env", "bench"]);
+	const flags = ["--env", "bench", "--var", `TRACING:${tracing}`, "--var", "DEFAULT_PLANNER:rules"];
+	const stop = await serve(state, PORT, flags);
 	try {
 		await autocannon({ url: `${BASE}/health`, duration: 1, connections: 10 });
 		const measured = { creation: await creation(), end_to_end: await endToEnd() };
 		log(`tracing ${tracing}: ${JSON.stringify(measured)}`);
 		results[tracing].push(measured);
 	} finally {
-		process.kill(-server.pid);
+		stop();
 		await sleep(1_000);
 	}
 }

@@ -73,17 +73,23 @@ export function requestSpan(
 	};
 }
 
-/** A child span whose id is derived from its parent and what it is (FNV-1a, 64 bits). */
+/**
+ * A child span whose id is derived from its parent and what it is: two 32-bit FNV-1a hashes with
+ * different offsets, in plain integer arithmetic (a 64-bit BigInt hash costs far more per call).
+ */
 export function childSpan(
 	parent: Pick<Span, "trace_id" | "span_id" | "sampled">,
 	...what: Array<string | number>
 ): Span {
-	let hash = 0xcbf29ce484222325n;
-	for (const char of [parent.span_id, ...what].join("/")) {
-		hash ^= BigInt(char.codePointAt(0) ?? 0);
-		hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+	const text = [parent.span_id, ...what].join("/");
+	let high = 0x811c9dc5;
+	let low = 0x050c5d1f;
+	for (let index = 0; index < text.length; index += 1) {
+		const code = text.charCodeAt(index);
+		high = Math.imul(high ^ code, 0x01000193);
+		low = Math.imul(low ^ code, 0x01000193);
 	}
-	const id = hash.toString(16).padStart(16, "0");
+	const id = `${(high >>> 0).toString(16).padStart(8, "0")}${(low >>> 0).toString(16).padStart(8, "0")}`;
 	return {
 		trace_id: parent.trace_id,
 		span_id: id === ZERO_SPAN ? "0000000000000001" : id,
