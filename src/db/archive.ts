@@ -27,7 +27,20 @@ export interface RunWrite extends ArchiveOptions {
  * in as few D1 batches as fit. Every statement is an upsert or a replace, and a run's rollup
  * contribution replaces its earlier one, so repeating a write is harmless.
  */
-export async function writeRuns(db: DrizzleD1Database, writes: readonly RunWrite[]) {
+export function writeRuns(db: DrizzleD1Database, writes: readonly RunWrite[]): Promise<void> {
+	const write = writing.then(() => writeNow(db, writes));
+	writing = write.catch(() => undefined);
+	return write;
+}
+
+/**
+ * The rollups are read, changed and written back, so writes must not interleave. The queue runs
+ * one consumer batch at a time (max_concurrency = 1); this chain also orders writes that share an
+ * isolate, such as a test archiving a run while the real consumer archives another.
+ */
+let writing: Promise<unknown> = Promise.resolve();
+
+async function writeNow(db: DrizzleD1Database, writes: readonly RunWrite[]) {
 	const statements = writes.flatMap(({ state, ...options }) => runStatements(db, state, options));
 	// The rollups go in the last batch, all together: if it fails, none of them lands, and the
 	// retry computes them again from the contributions as they were.
