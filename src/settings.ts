@@ -135,7 +135,7 @@ export const SettingsSchema = z.object({
 		.enum(["on", "off"])
 		.default("on")
 		.describe("off: no trace context, spans or trace headers"),
-	TRACE_SAMPLE_RATE: numberVar(0.1, { fractional: true })
+	TRACE_SAMPLE_RATE: numberVar(0.01, { fractional: true })
 		.pipe(z.number().max(1))
 		.describe("share of new traces whose spans are logged"),
 	MAX_IN_FLIGHT: numberVar(500).describe("requests at once per isolate before 503 (0: none)"),
