@@ -81,3 +81,21 @@ describe("control calls", () => {
 		expect(await res.json()).toMatchObject({ error: { code: "run_not_found" } });
 	});
 });
+
+describe("validation messages", () => {
+	it("name unknown fields, the expected date format, and a window that ends before it starts", async () => {
+		const unknown = await postJson("/runs", { prompt: "15 plus 27", colour: "blue" });
+		expect(await unknown.json()).toMatchObject({
+			error: { message: expect.stringContaining("Unknown field: colour") },
+		});
+		const date = await api("/stats?since=yesterday");
+		expect(await date.json()).toMatchObject({
+			error: { code: "invalid_request", message: expect.stringContaining("ISO 8601") },
+		});
+		const backwards = await api("/stats?since=2027-01-01&until=2026-01-01");
+		expect(backwards.status).toBe(400);
+		expect(await backwards.json()).toMatchObject({
+			error: { message: expect.stringContaining("since must be before until") },
+		});
+	});
+});

@@ -22,7 +22,11 @@ export function validate<T extends z.ZodType, Target extends keyof ValidationTar
 		if (result.success) return;
 		const issues = result.error.issues.map((issue) => ({
 			path: issue.path.map(String).join(".") || target,
-			message: issue.message,
+			// Name the fields: zod's own wording says only that some key was not recognised.
+			message:
+				issue.code === "unrecognized_keys"
+					? `Unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`
+					: issue.message,
 		}));
 		const first = issues[0];
 		throw new AppError(
@@ -35,7 +39,9 @@ export function validate<T extends z.ZodType, Target extends keyof ValidationTar
 
 /** An ISO 8601 date or date-time, normalised to the form the archive stores. */
 export const IsoInstant = z
-	.union([z.iso.datetime({ offset: true }), z.iso.date()])
+	.union([z.iso.datetime({ offset: true }), z.iso.date()], {
+		error: "Expected an ISO 8601 date (2026-11-27) or date-time (2026-11-27T10:00:00Z)",
+	})
 	.transform((value) => new Date(value).toISOString());
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);

@@ -10,7 +10,13 @@ export const stats = new Hono<AppEnv>().get(
 	"/",
 	validate(
 		"query",
-		z.object({ since: IsoInstant.optional(), until: IsoInstant.optional() }).strict(),
+		z
+			.object({ since: IsoInstant.optional(), until: IsoInstant.optional() })
+			.strict()
+			.refine(({ since, until }) => !since || !until || since < until, {
+				message: "since must be before until",
+				path: ["until"],
+			}),
 	),
 	async (c) => {
 		const { since, until } = c.req.valid("query");
