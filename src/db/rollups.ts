@@ -19,9 +19,6 @@ const PERIODS = [
 	{ table: "stats_days", column: "day", length: 10 },
 ] as const;
 
-/** The hour a run counts in: its created_at's date and hour. */
-export const hourOf = (createdAt: string) => createdAt.slice(0, 13);
-
 /** The statements that fold these runs into the rollups, replacing earlier contributions. */
 export async function rollupStatements(
 	db: DrizzleD1Database,

@@ -1,7 +1,6 @@
 import { and, eq, gte, lt } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { combine, emptySummary, percentileOf, type Summary } from "../engine/stats/summary";
-import { hourOf } from "./rollups";
 import { statsContributions, statsDays, statsHours } from "./schema";
 
 export interface StatsWindow {
@@ -53,6 +52,25 @@ export function splitWindow(since?: string, until?: string) {
 	};
 }
 
+/** The rollup rows of one period table (days or hours) inside `[from, to)`. */
+function periodRows(
+	db: DrizzleD1Database,
+	tenant: string,
+	table: typeof statsDays | typeof statsHours,
+	period: typeof statsDays.day | typeof statsHours.hour,
+	[from, to]: Span,
+) {
+	// A period's key is the start of the instant's ISO form: 10 characters a day, 13 an hour.
+	const key = (instant: string) => instant.slice(0, table === statsDays ? 10 : 13);
+	const bounds = [eq(table.tenant, tenant)];
+	if (from !== undefined) bounds.push(gte(period, key(from)));
+	if (to !== undefined) bounds.push(lt(period, key(to)));
+	return db
+		.select({ data: table.data })
+		.from(table)
+		.where(and(...bounds));
+}
+
 /** The window's summary: days, then hours, then single runs, as `splitWindow` says. */
 export async function windowSummary(db: DrizzleD1Database, window: StatsWindow): Promise<Summary> {
 	const { tenant } = window;
@@ -61,30 +79,13 @@ export async function windowSummary(db: DrizzleD1Database, window: StatsWindow):
 	const add = (rows: ReadonlyArray<{ data: string }>) => {
 		for (const row of rows) combine(summary, JSON.parse(row.data));
 	};
-	for (const [from, to] of parts.days) {
-		const bounds = [eq(statsDays.tenant, tenant)];
-		if (from !== undefined) bounds.push(gte(statsDays.day, from.slice(0, 10)));
-		if (to !== undefined) bounds.push(lt(statsDays.day, to.slice(0, 10)));
-		add(
-			await db
-				.select({ data: statsDays.data })
-				.from(statsDays)
-				.where(and(...bounds)),
-		);
-	}
+	for (const span of parts.days) add(await periodRows(db, tenant, statsDays, statsDays.day, span));
 	for (const span of parts.hours) {
-		const [from, to] = span;
-		if (isEmpty(span) || (from === undefined && to === undefined && parts.days.length > 0))
-			continue;
-		const bounds = [eq(statsHours.tenant, tenant)];
-		if (from !== undefined) bounds.push(gte(statsHours.hour, hourOf(from)));
-		if (to !== undefined) bounds.push(lt(statsHours.hour, hourOf(to)));
-		add(
-			await db
-				.select({ data: statsHours.data })
-				.from(statsHours)
-				.where(and(...bounds)),
-		);
+		// Both ends open means whole days already cover it.
+		const covered = span[0] === undefined && span[1] === undefined && parts.days.length > 0;
+		if (!isEmpty(span) && !covered) {
+			add(await periodRows(db, tenant, statsHours, statsHours.hour, span));
+		}
 	}
 	for (const span of parts.runs) {
 		const [from, to] = span;
