@@ -139,8 +139,16 @@ export const SettingsSchema = z.object({
 		.pipe(z.number().max(1))
 		.describe("share of new traces whose spans are logged"),
 	MAX_IN_FLIGHT: numberVar(500).describe("requests at once per isolate before 503 (0: none)"),
+	STREAM_TOKEN_TTL_S: numberVar(300, { min: 1 })
+		.pipe(z.number().max(3_600))
+		.describe("lifetime of a run's stream token, at most 1 h"),
 	OPENAI_API_KEY: z.string().optional().describe("secret: the model endpoint's key"),
 	BOOTSTRAP_API_KEY: z.string().optional().describe("secret: the first API key"),
+	STREAM_TOKEN_SECRET: z
+		.string()
+		.min(32, "must be at least 32 characters")
+		.optional()
+		.describe("secret: signs stream tokens (production needs it)"),
 });
 
 export type Settings = z.output<typeof SettingsSchema>;

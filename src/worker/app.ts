@@ -15,6 +15,7 @@ import { rateLimit } from "./middleware/rate-limit";
 import { requestContext } from "./middleware/request-context";
 import { health } from "./routes/health";
 import { metrics } from "./routes/metrics";
+import { reference } from "./routes/reference";
 import { runs } from "./routes/runs";
 import { stats } from "./routes/stats";
 import { tools } from "./routes/tools";
@@ -81,6 +82,7 @@ export function createApp() {
 			.route("/health", health)
 			.route("/stats", stats)
 			.route("/metrics", metrics)
+			.route("/", reference(app))
 			// Returned, not thrown: methodNotAllowed only turns a 404 that carries no error into a 405.
 			.notFound((c) =>
 				errorResponse(

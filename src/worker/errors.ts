@@ -58,6 +58,9 @@ const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
 	overloaded: 503,
 };
 
+/** The status an error code is answered with. */
+export const statusOf = (code: ApiErrorCode): ContentfulStatusCode => STATUS[code];
+
 export interface ErrorBody {
 	error: { code: ApiErrorCode; message: string; details?: unknown };
 }

@@ -5,6 +5,8 @@ interface Secrets {
 	OPENAI_API_KEY?: string;
 	/** The first API key; production refuses to serve without it. */
 	BOOTSTRAP_API_KEY?: string;
+	/** Signs the short-lived stream tokens browsers follow a run with; production needs it. */
+	STREAM_TOKEN_SECRET?: string;
 }
 
 interface Env extends Secrets {}

@@ -1,12 +1,15 @@
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
+import { resolver, uniqueSymbol } from "hono-openapi";
 import { z } from "zod";
 import { AppError } from "../engine/errors";
 
 /**
  * The one validator: zod at the edge, failures thrown into onError as `invalid_request` with
  * each issue's path and message. Keys that could reach a prototype are refused before the
- * schema sees the value.
+ * schema sees the value. The schema itself (not the guarded copy, whose input is anything) is
+ * attached the way hono-openapi's own validator does it, so the OpenAPI document describes
+ * exactly what this middleware checks.
  */
 export function validate<T extends z.ZodType, Target extends keyof ValidationTargets>(
 	target: Target,
@@ -18,7 +21,7 @@ export function validate<T extends z.ZodType, Target extends keyof ValidationTar
 		if (found) ctx.addIssue({ code: "custom", path: found.path, message: found.message });
 		return value;
 	}, schema);
-	return zValidator(target, guarded, (result) => {
+	const middleware = zValidator(target, guarded, (result) => {
 		if (result.success) return;
 		const issues = result.error.issues.map((issue) => ({
 			path: issue.path.map(String).join(".") || target,
@@ -35,6 +38,7 @@ export function validate<T extends z.ZodType, Target extends keyof ValidationTar
 			{ issues },
 		);
 	});
+	return Object.assign(middleware, { [uniqueSymbol]: { target, ...resolver(schema) } });
 }
 
 /** An ISO 8601 date or date-time, normalised to the form the archive stores. */

@@ -9,7 +9,10 @@ import { type Bucket, type BucketConfig, take } from "../../engine/resilience/to
 import { authRequired, isProduction, type Settings } from "../../settings";
 import type { AppEnv } from "../app-env";
 import type { ApiErrorCode } from "../errors";
+import { streamedRunId, tenantOfStreamToken } from "../stream-token";
 
+/** Liveness and the API's own description: nothing in them is a tenant's. */
+const PUBLIC_PATHS = new Set(["/health", "/openapi.json", "/docs"]);
 const BEARER = /^Bearer ([\x21-\x7e]{16,256})$/;
 const KNOWN_KEY_MS = 60_000;
 const UNKNOWN_KEY_MS = 10_000;
@@ -25,11 +28,13 @@ const failures = new BoundedCache<Bucket>(10_000, 120_000);
 /**
  * Resolves the caller's tenant. With auth off (local development) everyone is the default tenant.
  * With auth on, `Authorization: Bearer <key>` must name a live key; its SHA-256 is compared, so
- * the key itself is never stored, logged or compared byte by byte.
+ * the key itself is never stored, logged or compared byte by byte. A browser cannot send that
+ * header on a WebSocket or EventSource, so the two live routes of a run also take `?token=`, a
+ * stream token for exactly that run; every other route ignores it.
  */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 	const { settings } = c.var;
-	if (c.req.path === "/health" || !authRequired(settings)) {
+	if (PUBLIC_PATHS.has(c.req.path) || !authRequired(settings)) {
 		c.set("tenant", DEFAULT_TENANT);
 		return next();
 	}
@@ -41,6 +46,20 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 	}
 	const address = c.req.header("CF-Connecting-IP") ?? "unknown";
 	refuseFlooding(c, address);
+	const streamToken = c.req.query("token");
+	const streamedRun = streamedRunId(c.req.path);
+	if (streamToken !== undefined && streamedRun && !c.req.header("Authorization")) {
+		const tenant = await tenantOfStreamToken(settings, streamToken, streamedRun);
+		if (!tenant) {
+			recordFailure(address);
+			throw new AppError<ApiErrorCode>(
+				"unauthorized",
+				"The stream token is expired, altered or for another run",
+			);
+		}
+		c.set("tenant", tenant);
+		return next();
+	}
 	const match = BEARER.exec(c.req.header("Authorization") ?? "");
 	if (!match?.[1]) {
 		recordFailure(address);

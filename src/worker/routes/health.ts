@@ -3,6 +3,8 @@ import packageJson from "../../../package.json";
 import { registryFor } from "../../config";
 import { breakerReports } from "../../durable/tool-breakers";
 import type { AppEnv } from "../app-env";
+import { doc } from "../openapi/describe";
+import { ChecksSchema, HealthSchema } from "../openapi/schemas";
 
 /**
  * GET /health is liveness for load balancers and uptime checks: public (the auth middleware lets
@@ -10,8 +12,29 @@ import type { AppEnv } from "../app-env";
  * like every other route, adds a D1 round trip and each tool's breaker.
  */
 export const health = new Hono<AppEnv>()
-	.get("/", (c) => c.json({ status: "ok", version: packageJson.version }))
-	.get("/checks", (c) => checks(c));
+	.get(
+		"/",
+		doc({
+			summary: "Liveness: public, constant-time, touching nothing",
+			tags: ["Operations"],
+			open: true,
+			ok: { status: 200, description: "Alive", schema: HealthSchema },
+			errors: ["overloaded"],
+		}),
+		(c) => c.json({ status: "ok", version: packageJson.version }),
+	)
+	.get(
+		"/checks",
+		doc({
+			summary: "Readiness: D1 answers, and each tool's breaker",
+			tags: ["Operations"],
+			ok: [
+				{ status: 200, description: "Ready", schema: ChecksSchema },
+				{ status: 503, description: "D1 did not answer", schema: ChecksSchema },
+			],
+		}),
+		(c) => checks(c),
+	);
 
 /** The readiness report: D1 answers, and how each tool's breaker stands. */
 async function checks(c: Context<AppEnv>) {

@@ -10,6 +10,8 @@ import { dryRunOf } from "../../engine/tools/dry-run";
 import { DeliveryFault, fail } from "../../engine/tools/types";
 import type { AppEnv } from "../app-env";
 import type { ApiErrorCode } from "../errors";
+import { doc } from "../openapi/describe";
+import { DryRunSchema, ToolsSchema } from "../openapi/schemas";
 import { validate } from "../validate";
 
 const DryRunBody = z.object({ input: z.record(z.string(), z.json()) }).strict();
@@ -20,14 +22,31 @@ const DryRunBody = z.object({ input: z.record(z.string(), z.json()) }).strict();
  * mutating one only says what it would do.
  */
 export const tools = new Hono<AppEnv>()
-	.get("/", async (c) => {
-		const registry = registryFor(c.var.settings);
-		const breakers = await breakerReports(c.env, c.var.settings, registry.names());
-		const tools = registry.describe().map((tool) => ({ ...tool, breaker: breakers[tool.name] }));
-		return c.json({ tools });
-	})
-	.post("/:name/test", validate("json", DryRunBody), (c) =>
-		dryRun(c, c.req.param("name"), c.req.valid("json").input),
+	.get(
+		"/",
+		doc({
+			summary: "The tool catalogue, with input schemas and breakers",
+			tags: ["Tools"],
+			ok: { status: 200, description: "Every tool", schema: ToolsSchema },
+		}),
+		async (c) => {
+			const registry = registryFor(c.var.settings);
+			const breakers = await breakerReports(c.env, c.var.settings, registry.names());
+			const tools = registry.describe().map((tool) => ({ ...tool, breaker: breakers[tool.name] }));
+			return c.json({ tools });
+		},
+	)
+	.post(
+		"/:name/test",
+		doc({
+			summary: "Dry-run a tool: validate an input; run it only if it changes nothing",
+			tags: ["Tools"],
+			write: true,
+			ok: { status: 200, description: "The verdict", schema: DryRunSchema },
+			errors: ["tool_not_found"],
+		}),
+		validate("json", DryRunBody),
+		(c) => dryRun(c, c.req.param("name"), c.req.valid("json").input),
 	);
 
 /** Validates the input; runs a read-only tool for real, and says what a mutating one would do. */

@@ -22,21 +22,36 @@ export const CreateRunBody = RunOptionsSchema.extend({
 	planner: z.enum(["auto", "llm", "rules"]).optional(),
 	/** false skips the LLM plan cache for this request. */
 	cache: z.boolean().default(true),
-}).superRefine((body, ctx) => {
-	if (body.prompt !== undefined && body.plan !== undefined) {
-		ctx.addIssue({
-			code: "custom",
-			path: ["plan"],
-			message: "Send either a prompt or a plan, not both",
-		});
-	} else if (body.prompt === undefined && body.plan === undefined) {
-		ctx.addIssue({
-			code: "custom",
-			path: ["prompt"],
-			message: "Send a prompt (a task in words) or a plan (steps of your own); neither was given",
-		});
-	}
-});
+})
+	.superRefine((body, ctx) => {
+		if (body.prompt !== undefined && body.plan !== undefined) {
+			ctx.addIssue({
+				code: "custom",
+				path: ["plan"],
+				message: "Send either a prompt or a plan, not both",
+			});
+		} else if (body.prompt === undefined && body.plan === undefined) {
+			ctx.addIssue({
+				code: "custom",
+				path: ["prompt"],
+				message: "Send a prompt (a task in words) or a plan (steps of your own); neither was given",
+			});
+		}
+	})
+	.meta({
+		examples: [
+			{ prompt: "Add a todo to buy milk, then show me all my tasks" },
+			{
+				plan: {
+					goal: "pause then add",
+					steps: [
+						{ step_number: 1, tool: "wait", input: { ms: 5000 } },
+						{ step_number: 2, tool: "todo.add", input: { title: "after the pause" } },
+					],
+				},
+			},
+		],
+	});
 
 type CreateRunBody = z.infer<typeof CreateRunBody>;
 

@@ -10,7 +10,10 @@ import type { AppEnv } from "../app-env";
 import type { ApiErrorCode } from "../errors";
 import { eventsOf, runAt, runNotFound } from "./source";
 
-export const After = z.object({ after: z.coerce.number().int().min(0).optional() }).strict();
+/** `token` is the stream token, already checked by the auth middleware. */
+export const After = z
+	.object({ after: z.coerce.number().int().min(0).optional(), token: z.string().optional() })
+	.strict();
 
 /** A WebSocket served by the run's object (Hibernation API), which speaks the upgrade. */
 export async function followRunSocket(c: Context<AppEnv>, runId: string): Promise<Response> {
