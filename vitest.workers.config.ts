@@ -43,6 +43,9 @@ export default defineConfig(async () => {
 		// The tests use the fault-injection tools, which only development builds contain.
 		define: { __DEV_TOOLS__: "true" },
 		test: {
+			name: "workers",
+			include: ["test/**/*.test.ts"],
+			exclude: ["test/browser/**"],
 			globalSetup: ["./test/setup/node-version.ts", "./test/setup/llm-stub.ts"],
 			setupFiles: ["./test/setup/apply-migrations.ts"],
 		},

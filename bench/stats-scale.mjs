@@ -8,8 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
+import { migrate, serve } from "../scripts/lib/dev-server.mjs";
 import { bucketOf, combine, emptySummary } from "../src/engine/stats/summary.ts";
-import { migrate, serve } from "./lib/dev-server.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const RUNS = Number(process.env.BENCH_STATS_RUNS ?? 100_000);

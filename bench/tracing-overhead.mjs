@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { migrate, serve } from "./lib/dev-server.mjs";
+import { migrate, serve } from "../scripts/lib/dev-server.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const PORT = Number(process.env.BENCH_PORT ?? 8797);
@@ -98,7 +98,8 @@ const e2eOn = round(mean(results.on.map((r) => r.end_to_end.runs_per_s)));
 const e2eOff = round(mean(results.off.map((r) => r.end_to_end.runs_per_s)));
 const cost = (on, off) => Math.round((1 - on / off) * 1_000) / 10;
 // The widest gap between two rounds of the same setting, as a share of their mean: the noise.
-const spread = (values) => Math.round(((Math.max(...values) - Math.min(...values)) / mean(values)) * 1_000) / 10;
+const spread = (values) =>
+	Math.round(((Math.max(...values) - Math.min(...values)) / mean(values)) * 1_000) / 10;
 const noise = (pick) => Math.max(spread(results.on.map(pick)), spread(results.off.map(pick)));
 const creationNoise = noise((r) => r.creation.rps);
 const e2eNoise = noise((r) => r.end_to_end.runs_per_s);

@@ -1,6 +1,8 @@
-// A local `wrangler dev` for the standalone bench scripts (stats-scale, tracing-overhead): its
-// migrations applied to a state directory of its own, started offline, stopped as a group.
+// A local `wrangler dev` for the standalone bench scripts (stats-scale, tracing-overhead) and the
+// browser tests: its migrations applied to a state directory of its own, started offline,
+// stopped as a group.
 import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -41,4 +43,16 @@ export async function serve(state, port, flags = []) {
 	}
 	stop();
 	throw new Error("the server did not start");
+}
+
+/** A TCP port nothing listens on right now. */
+export function freePort() {
+	return new Promise((resolve, reject) => {
+		const probe = createServer();
+		probe.once("error", reject);
+		probe.listen(0, "127.0.0.1", () => {
+			const { port } = probe.address();
+			probe.close(() => resolve(port));
+		});
+	});
 }

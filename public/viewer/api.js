@@ -1,0 +1,102 @@
+// The API as the viewer calls it: same origin, the API key (when auth is on) kept in this tab's
+// session storage only, and every error in the API's one shape turned into an Error with its code.
+
+const KEY = "edge-agent-runtime.api-key";
+
+export class ApiError extends Error {
+	constructor(status, code, message) {
+		super(message);
+		this.status = status;
+		this.code = code;
+	}
+}
+
+export const apiKey = {
+	get: () => sessionStorage.getItem(KEY),
+	set: (key) => sessionStorage.setItem(KEY, key),
+	clear: () => sessionStorage.removeItem(KEY),
+};
+
+/** Asks for a key in the page's dialog; resolves once one is entered. */
+function askForKey(reason) {
+	const dialog = document.getElementById("key-dialog");
+	const form = dialog.querySelector("form");
+	dialog.querySelector("[data-reason]").textContent = reason;
+	dialog.showModal();
+	return new Promise((resolve) => {
+		form.addEventListener(
+			"submit",
+			() => {
+				apiKey.set(form.elements.key.value.trim());
+				form.reset();
+				resolve();
+			},
+			{ once: true },
+		);
+	});
+}
+
+/** JSON in, JSON out; a 401 asks for a key once and tries again. */
+export async function api(path, { method = "GET", body, retried = false } = {}) {
+	const headers = { Accept: "application/json" };
+	const key = apiKey.get();
+	if (key) headers.Authorization = `Bearer ${key}`;
+	if (body !== undefined) headers["Content-Type"] = "application/json";
+	const res = await fetch(path, {
+		method,
+		headers,
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const payload = await res.json().catch(() => null);
+	if (res.status === 401 && !retried) {
+		apiKey.clear();
+		await askForKey(payload?.error?.message ?? "This server needs an API key.");
+		return api(path, { method, body, retried: true });
+	}
+	if (!res.ok) {
+		const error = payload?.error ?? { code: "http_error", message: res.statusText };
+		throw new ApiError(res.status, error.code, error.message);
+	}
+	return payload;
+}
+
+/** A WebSocket URL for following `runId` after `seq`, carrying a fresh stream token. */
+export async function socketUrl(runId, after) {
+	const { token } = await api(`/runs/${encodeURIComponent(runId)}/stream-token`, {
+		method: "POST",
+	});
+	const url = new URL(`/runs/${encodeURIComponent(runId)}/ws`, location.href);
+	url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+	url.searchParams.set("token", token);
+	if (after !== undefined) url.searchParams.set("after", String(after));
+	return url.toString();
+}
+
+/** "3 s ago", "5 min ago": how old an ISO instant is. */
+export function age(iso, now = Date.now()) {
+	if (!iso) return "";
+	const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+	if (seconds < 60) return `${seconds} s ago`;
+	if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
+	if (seconds < 86_400) return `${Math.round(seconds / 3600)} h ago`;
+	return `${Math.round(seconds / 86_400)} d ago`;
+}
+
+/** Shows a message in the page's live region, so screen readers hear it too. */
+export function announce(message, kind = "info") {
+	const region = document.getElementById("status-message");
+	region.textContent = message;
+	region.dataset.kind = kind;
+}
+
+export function element(tag, attributes = {}, ...children) {
+	const node = document.createElement(tag);
+	for (const [name, value] of Object.entries(attributes)) {
+		if (value === undefined || value === null || value === false) continue;
+		if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+		else if (name === "dataset") Object.assign(node.dataset, value);
+		else node.setAttribute(name, value === true ? "" : String(value));
+	}
+	node.append(...children.flat().filter((child) => child !== undefined && child !== null));
+	return node;
+}
