@@ -74,4 +74,6 @@ const queues = [
 console.log("Preflight passed. Wrangler will check the rest; make sure these are done:");
 for (const queue of queues) console.log(`  · npx wrangler queues create ${queue}`);
 console.log("  · npm run db:migrate:remote");
-console.log("  · npx wrangler secret put BOOTSTRAP_API_KEY (and OPENAI_API_KEY for the model)");
+console.log(
+	"  · npx wrangler secret put BOOTSTRAP_API_KEY and STREAM_TOKEN_SECRET (and OPENAI_API_KEY for the model)",
+);
