@@ -19,11 +19,14 @@ export default defineConfig(async () => {
 						OPENAI_BASE_URL: inject("llmStubUrl"),
 						OPENAI_TIMEOUT_MS: "500",
 						DEFAULT_PLANNER: "rules",
-						// The stub doubles as the one local host http.request may reach in tests.
-						HTTP_ALLOWLIST: new URL(inject("llmStubUrl")).host,
+						// The LLM stub doubles as http.request's local host; the tool stub serves tenants' tools.
+						HTTP_ALLOWLIST: [inject("llmStubUrl"), inject("toolStubUrl")]
+							.map((url) => new URL(String(url)).host)
+							.join(","),
 						// Queued attempts time out 1 s past their timeout; failed deliveries come back at once.
 						QUEUE_DELIVERY_MS: "1000",
 						QUEUE_RETRY_DELAY_S: "0",
+						MCP_TIMEOUT_MS: "1000",
 						// Breakers stay out of the way, except http.request's, which the fault-isolation tests trip.
 						CIRCUIT_BREAKERS: JSON.stringify({
 							default: { minimum_calls: 1000 },
@@ -46,7 +49,11 @@ export default defineConfig(async () => {
 			name: "workers",
 			include: ["test/**/*.test.ts"],
 			exclude: ["test/browser/**"],
-			globalSetup: ["./test/setup/node-version.ts", "./test/setup/llm-stub.ts"],
+			globalSetup: [
+				"./test/setup/node-version.ts",
+				"./test/setup/llm-stub.ts",
+				"./test/setup/tool-stub.ts",
+			],
 			setupFiles: ["./test/setup/apply-migrations.ts"],
 		},
 	};

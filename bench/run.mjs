@@ -41,6 +41,7 @@ import {
 	killServer,
 	seedHistory,
 	serverMemory,
+	settledBytesPerRunObject,
 	startServer,
 	stopServer,
 } from "./lib/server.mjs";
@@ -187,6 +188,10 @@ try {
 		requests: phaseReport(),
 		duration_s: Math.round((Date.now() - began) / 1000),
 	};
+	// Storage as it stays: measured once the server is down and SQLite has checkpointed.
+	const stopped = await stopServer(server);
+	log(`server stopped: ${stopped.processes} processes, ${stopped.killed} needed SIGKILL`);
+	report.memory.settled_storage = settledBytesPerRunObject(state);
 	report.targets = targets(report);
 	report.problems = problems(report);
 	write(report);
@@ -197,8 +202,7 @@ try {
 		process.exitCode = 1;
 	}
 } finally {
-	const stopped = await stopServer(server);
-	log(`server stopped: ${stopped.processes} processes, ${stopped.killed} needed SIGKILL`);
+	await stopServer(server); // already down after a full run: a no-op then
 	process.off("exit", killOnExit);
 	await llm.close();
 }

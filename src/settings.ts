@@ -139,6 +139,9 @@ export const SettingsSchema = z.object({
 		.pipe(z.number().max(1))
 		.describe("share of new traces whose spans are logged"),
 	MAX_IN_FLIGHT: numberVar(500).describe("requests at once per isolate before 503 (0: none)"),
+	MCP_TIMEOUT_MS: numberVar(10_000, { min: 100 }).describe(
+		"time an MCP server gets to list its tools, and each tool call's default",
+	),
 	STREAM_TOKEN_TTL_S: numberVar(300, { min: 1 })
 		.pipe(z.number().max(3_600))
 		.describe("lifetime of a run's stream token, at most 1 h"),

@@ -18,7 +18,8 @@ describe("routing", () => {
 		["GET", `/runs/${"a".repeat(64)}/cancel`, "POST"],
 		["PUT", `/runs/${"a".repeat(64)}/steps/2/reject`, "POST"],
 		["GET", "/tools/calculator/test", "POST"],
-		["POST", "/tools", "GET"],
+		["PATCH", "/tools", "GET, POST"],
+		["PATCH", "/tools/acme.x", "DELETE, GET, PUT"],
 		["POST", "/health/checks", "GET"],
 		["DELETE", "/stats", "GET"],
 	])(
@@ -38,7 +39,7 @@ describe("routing", () => {
 			["GET", "/nope"],
 			["POST", "/runs/abc/nope"],
 			["GET", "/runs/abc/steps/x"],
-			["DELETE", "/tools/calculator"],
+			["DELETE", "/tools/calculator/test/x"],
 		] as const) {
 			const res = await api(path, { method });
 			expect([method, path, res.status]).toEqual([method, path, 404]);

@@ -36,6 +36,7 @@ export const TARGETS = {
 	memory_growth: 1.15,
 	longest_wait_ms: 10_000,
 	health_p99_ms: 1_000,
+	storage_bytes_per_run: 28_000,
 };
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

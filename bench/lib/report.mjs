@@ -48,6 +48,16 @@ export function targets(report) {
 			met: m2.rss_mb <= m1.rss_mb * TARGETS.memory_growth,
 		},
 		{
+			target: `storage per finished run ≤ ${TARGETS.storage_bytes_per_run / 1000} KB (median, after checkpoint)`,
+			measured: memory.settled_storage
+				? `${memory.settled_storage.median_bytes} bytes (largest ${memory.settled_storage.max_bytes}, ${memory.settled_storage.objects} objects)`
+				: "not measured",
+			met:
+				memory.settled_storage !== null &&
+				memory.settled_storage !== undefined &&
+				memory.settled_storage.median_bytes <= TARGETS.storage_bytes_per_run,
+		},
+		{
 			target: `longest unanswered request < ${TARGETS.longest_wait_ms / 1000} s`,
 			measured: `${requests.longest_wait_ms} ms`,
 			met: requests.longest_wait_ms < TARGETS.longest_wait_ms,
@@ -134,7 +144,7 @@ export function markdown(report) {
 		`Tool outage (two waves of 15 runs at once, a tool hanging to its 1 s timeout, breaker cool-down 2 s): first wave ${JSON.stringify(tool.first)}; second wave, breaker open: ${JSON.stringify(tool.second)}.`,
 		`History: one page of 50 runs by status out of ${HISTORY_RUNS} archived: p50 ${history.p50_ms} ms, p99 ${history.p99_ms} ms, ${history.rps} rps (c=10).`,
 		`/health during load: ${report.requests.health.samples} samples, p50 ${report.requests.health.p50_ms} ms, p99 ${report.requests.health.p99_ms} ms, max ${report.requests.health.max_ms} ms, ${report.requests.health.failed} unanswered or not 200.`,
-		`Memory of the server's own process tree (${m2.processes} processes, ${m2.workerd_processes} workerd): workerd RSS ${m1.rss_mb} → ${m2.rss_mb} MB after rounds 1 and 2 (peak ${m1.peak_mb} → ${m2.peak_mb} MB), whole tree ${m1.tree_rss_mb} → ${m2.tree_rss_mb} MB; run storage ${report.memory.bytes_per_run} bytes per run.`,
+		`Memory of the server's own process tree (${m2.processes} processes, ${m2.workerd_processes} workerd): workerd RSS ${m1.rss_mb} → ${m2.rss_mb} MB after rounds 1 and 2 (peak ${m1.peak_mb} → ${m2.peak_mb} MB), whole tree ${m1.tree_rss_mb} → ${m2.tree_rss_mb} MB; run storage ${report.memory.bytes_per_run} bytes per run while live (database and write-ahead log), ${report.memory.settled_storage?.median_bytes ?? "–"} bytes once checkpointed (median of ${report.memory.settled_storage?.objects ?? 0} run objects, largest ${report.memory.settled_storage?.max_bytes ?? "–"}; ${report.memory.settled_storage?.with_wal_left ?? 0} left with a log).`,
 		"",
 		"| target | measured | met |",
 		"| --- | --- | --- |",

@@ -190,7 +190,10 @@ function directoryBytes(dir) {
 	return total;
 }
 
-/** Bytes on disk per run object: its SQLite database (event log, alarm, metadata). */
+/**
+ * Bytes on disk per run object while the server runs: its SQLite database with its write-ahead
+ * log, which holds every page a transaction wrote until SQLite checkpoints it.
+ */
 export function bytesPerRunObject(state) {
 	const doRoot = path.join(state, "v3", "do");
 	if (!existsSync(doRoot)) return null;
@@ -205,4 +208,33 @@ export function bytesPerRunObject(state) {
 		return null;
 	}
 	return databases ? Math.round(directoryBytes(path.join(doRoot, dir)) / databases) : null;
+}
+
+/**
+ * Bytes per run object once the server has stopped: SQLite checkpoints each write-ahead log into
+ * its database and deletes it when the last connection closes, so what is left is what a run
+ * keeps (its pages: the event log, the alarm and key-value tables, the schema). The namespace's
+ * shared metadata.sqlite is not a run's and is left out. Median and largest, over every run
+ * object of the bench, and how many still had a log (an unclean stop).
+ */
+export function settledBytesPerRunObject(state) {
+	const doRoot = path.join(state, "v3", "do");
+	const dir = existsSync(doRoot)
+		? readdirSync(doRoot).find((name) => name.endsWith("RunObject"))
+		: undefined;
+	if (!dir) return null;
+	const names = readdirSync(path.join(doRoot, dir));
+	const sizes = names
+		.filter((name) => name.endsWith(".sqlite") && name !== "metadata.sqlite")
+		.map((name) => statSync(path.join(doRoot, dir, name)).size)
+		.sort((a, b) => a - b);
+	if (sizes.length === 0) return null;
+	return {
+		objects: sizes.length,
+		median_bytes: sizes[Math.floor(sizes.length / 2)],
+		max_bytes: sizes.at(-1),
+		with_wal_left: names.filter(
+			(name) => name.endsWith(".sqlite-wal") && name !== "metadata.sqlite-wal",
+		).length,
+	};
 }

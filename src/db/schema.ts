@@ -145,3 +145,51 @@ export const statsDays = sqliteTable(
 	},
 	(table) => [primaryKey({ columns: [table.tenant, table.day] })],
 );
+
+/**
+ * Tenants' own tools, one row per version: a run records the definition it planned with, so a
+ * new version (PUT) or a delete changes only runs planned afterwards. `secret` signs calls to an
+ * HTTP tool; it is per tool (all versions), returned once at creation and on rotation.
+ */
+export const tenantTools = sqliteTable(
+	"tenant_tools",
+	{
+		tenant: text("tenant").notNull(),
+		name: text("name").notNull(),
+		version: integer("version").notNull(),
+		kind: text("kind", { enum: ["http", "mcp"] }).notNull(),
+		/** The definition as runs record it (JSON), without any secret. */
+		definition: text("definition").notNull(),
+		createdAt: text("created_at").notNull(),
+		/** Set on the newest version when the tool is deleted; no version is current after it. */
+		deletedAt: text("deleted_at"),
+	},
+	(table) => [primaryKey({ columns: [table.tenant, table.name, table.version] })],
+);
+
+/** The signing secret of each tenant HTTP tool (all its versions); gone when the tool is. */
+export const toolSecrets = sqliteTable(
+	"tool_secrets",
+	{
+		tenant: text("tenant").notNull(),
+		name: text("name").notNull(),
+		secret: text("secret").notNull(),
+		rotatedAt: text("rotated_at").notNull(),
+	},
+	(table) => [primaryKey({ columns: [table.tenant, table.name] })],
+);
+
+/** Tenants' MCP servers; their tools are rows of tenant_tools named `mcp.<server>.<tool>`. */
+export const mcpServers = sqliteTable(
+	"mcp_servers",
+	{
+		tenant: text("tenant").notNull(),
+		name: text("name").notNull(),
+		url: text("url").notNull(),
+		/** Headers sent on every call (JSON), e.g. the server's own auth: never shown back. */
+		headers: text("headers").notNull(),
+		createdAt: text("created_at").notNull(),
+		refreshedAt: text("refreshed_at"),
+	},
+	(table) => [primaryKey({ columns: [table.tenant, table.name] })],
+);

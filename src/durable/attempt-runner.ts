@@ -39,7 +39,8 @@ const SLOT_MARGIN_MS = 5_000;
 export interface AttemptHost {
 	env: Env;
 	settings: Settings;
-	registry: ToolRegistry;
+	/** The run's tools: the deployment's, plus the tenant tools its plan recorded. */
+	registry: () => ToolRegistry;
 	inflight: InflightSteps;
 	current(): RunState;
 	append(data: RunEventData): void;
@@ -59,7 +60,8 @@ export class AttemptRunner {
 	async launch(stepNumber: number): Promise<boolean> {
 		if ((this.holds.get(stepNumber) ?? 0) > Date.now()) return false;
 		this.holds.delete(stepNumber);
-		const { registry, settings } = this.host;
+		const { settings } = this.host;
+		const registry = this.host.registry();
 		const start = startAttempt(this.host.current(), stepNumber, registry, Date.now(), Math.random);
 		if (!start) return false;
 		if (start.kind !== "gated") return this.appendAll(start.events);
@@ -98,7 +100,7 @@ export class AttemptRunner {
 	/** Records an attempt's result; false when it is late and changes nothing. */
 	record(stepNumber: number, attempt: number, result: ToolResult): boolean {
 		const state = this.host.current();
-		const policy = policyFor(state, this.host.registry, stepOf(state, stepNumber)?.tool ?? "");
+		const policy = policyFor(state, this.host.registry(), stepOf(state, stepNumber)?.tool ?? "");
 		const event = settleResult(state, stepNumber, attempt, result, policy, Date.now(), Math.random);
 		if (!event) {
 			this.host.logger().warn("late result ignored", { step: stepNumber, attempt });
@@ -150,7 +152,7 @@ export class AttemptRunner {
 	async compensate(stepNumber: number): Promise<void> {
 		const step = stepOf(this.host.current(), stepNumber);
 		if (!step) return;
-		const tool = this.host.registry.get(step.tool);
+		const tool = this.host.registry().get(step.tool);
 		const result = tool
 			? await compensateStep(
 					tool,
@@ -215,7 +217,7 @@ export class AttemptRunner {
 	}
 
 	private policy(tool: string) {
-		return policyFor(this.host.current(), this.host.registry, tool);
+		return policyFor(this.host.current(), this.host.registry(), tool);
 	}
 
 	private toolContext(stepNumber: number, attempt: number, signal: AbortSignal): ToolContext {

@@ -28,7 +28,8 @@ export interface RunHost {
 	ctx: DurableObjectState;
 	env: Env;
 	settings: Settings;
-	registry: ToolRegistry;
+	/** The run's tools: the deployment's, plus the tenant tools its plan recorded. */
+	registry: () => ToolRegistry;
 	inflight: InflightSteps;
 	archive: RunArchive;
 	current(): RunState;
@@ -76,7 +77,7 @@ export class RunDriver {
 			this.attempts.record(step.step_number, step.attempts, { ok: false, error: INTERRUPTED });
 		}
 		for (;;) {
-			const actions = nextActions(this.host.current(), Date.now(), this.host.registry);
+			const actions = nextActions(this.host.current(), Date.now(), this.host.registry());
 			for (const event of actions.events) await this.attempts.appendScheduled(event);
 			if (isTerminal(this.host.current())) return;
 			for (const { step, attempt } of actions.expired) {
@@ -150,7 +151,7 @@ export class RunDriver {
 		const state = this.host.current();
 		const running = state.execution_log.filter((step) => step.status === "running");
 		const timeouts = running.map(
-			(step) => policyFor(state, this.host.registry, step.tool).timeout_ms,
+			(step) => policyFor(state, this.host.registry(), step.tool).timeout_ms,
 		);
 		return Math.max(0, ...timeouts);
 	}

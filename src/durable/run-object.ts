@@ -8,7 +8,7 @@
  * run-archive queue for its D1 copy until confirmed, then deletes its storage after retention.
  */
 import { DurableObject } from "cloudflare:workers";
-import { loggerFor, registryFor } from "../config";
+import { loggerFor } from "../config";
 import type { Logger } from "../engine/log";
 import { ok } from "../engine/result";
 import { deadLetterFailure, logLevelOf } from "../engine/run/attempt";
@@ -38,6 +38,7 @@ import {
 } from "./run-api";
 import { RunArchive } from "./run-archive";
 import { RunDriver } from "./run-driver";
+import { runRegistry } from "./tenant-tools";
 
 /** How soon a live run's alarm comes back after it failed, or ended with nothing scheduled. */
 const ALARM_RETRY_MS = 5_000;
@@ -57,11 +58,12 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 		super(ctx, env);
 		this.log = new EventLog(ctx.storage.sql);
 		this.settings = settingsFor(env);
+		const registryOf = runRegistry(this.settings);
 		this.live = new LiveUpdates(ctx);
 		this.archive = new RunArchive(ctx, env, this.settings, () => this.logger);
 		this.driver = new RunDriver({
 			...{ ctx, env, settings: this.settings, inflight: this.inflight, archive: this.archive },
-			registry: registryFor(this.settings),
+			registry: () => registryOf(this.state?.tools),
 			current: () => this.current(),
 			append: (data) => this.append(data),
 			logger: () => this.logger,

@@ -1,5 +1,6 @@
 import type { Logger } from "../engine/log";
 import type { GateVerdict } from "../engine/run/attempt";
+import { gateName } from "../engine/tools/tenant/definition";
 import type { ToolResult } from "../engine/tools/types";
 import type { Settings } from "../settings";
 import { BulkheadLeases, leaseIdFor } from "./bulkhead-leases";
@@ -44,13 +45,13 @@ export class StepGate {
 				const slots = await this.leases.acquire(
 					attempt.runId,
 					attempt.tenant,
-					attempt.tool,
+					gateName(attempt.tenant, attempt.tool),
 					lease,
 					slotTtlMs,
 				);
 				if (!slots.ok) return { kind: "full", reason: slots.error };
 			}
-			const verdict = await this.breakers.admit(attempt.tool);
+			const verdict = await this.breakers.admit(gateName(attempt.tenant, attempt.tool));
 			if (verdict.ok) return { kind: "go" };
 			await this.release(attempt);
 			return { kind: "open", retryAt: verdict.error.retryAt };
@@ -70,7 +71,7 @@ export class StepGate {
 	 */
 	async leave(attempt: GatedAttempt, result: ToolResult | null): Promise<void> {
 		try {
-			if (result) await this.breakers.record(attempt.tool, result);
+			if (result) await this.breakers.record(gateName(attempt.tenant, attempt.tool), result);
 			await this.release(attempt);
 		} catch (error) {
 			this.logger().warn("breaker or bulkhead update failed", { error: String(error) });
@@ -80,6 +81,6 @@ export class StepGate {
 	private async release(attempt: GatedAttempt): Promise<void> {
 		if (!attempt.queued) return;
 		const lease = leaseIdFor(attempt.runId, attempt.step, attempt.attempt);
-		await this.leases.release(attempt.tenant, attempt.tool, lease);
+		await this.leases.release(attempt.tenant, gateName(attempt.tenant, attempt.tool), lease);
 	}
 }

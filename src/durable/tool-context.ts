@@ -2,6 +2,7 @@ import type { RunState } from "../engine/run/state";
 import type { ToolContext } from "../engine/tools/types";
 import type { Span } from "../engine/trace";
 import type { Settings } from "../settings";
+import { tenantToolPort } from "./tenant-tools";
 import { todoPortFor } from "./todo-port";
 
 /**
@@ -23,6 +24,7 @@ export function toolContextFor(
 		services: {
 			todos: todoPortFor(env.TODOS, state.tenant),
 			http: { allowlist: settings.HTTP_ALLOWLIST },
+			tenantTools: tenantToolPort(env, settings, state.tenant),
 		},
 	};
 }

@@ -32,4 +32,8 @@ export class BoundedCache<V> {
 	get size(): number {
 		return this.entries.size;
 	}
+
+	delete(key: string): void {
+		this.entries.delete(key);
+	}
 }

@@ -14,6 +14,7 @@ import { shedLoad } from "./middleware/load-shedding";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestContext } from "./middleware/request-context";
 import { health } from "./routes/health";
+import { mcpServers } from "./routes/mcp-servers";
 import { metrics } from "./routes/metrics";
 import { reference } from "./routes/reference";
 import { runs } from "./routes/runs";
@@ -79,6 +80,7 @@ export function createApp() {
 			.use(rateLimit)
 			.route("/runs", runs)
 			.route("/tools", tools)
+			.route("/mcp-servers", mcpServers)
 			.route("/health", health)
 			.route("/stats", stats)
 			.route("/metrics", metrics)

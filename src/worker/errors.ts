@@ -15,6 +15,8 @@ export type HttpOnlyCode =
 	| "auth_not_configured"
 	| "misconfigured"
 	| "tool_not_found"
+	| "tool_exists"
+	| "mcp_unusable"
 	| "idempotency_conflict"
 	| "rate_limited"
 	| "too_many_connections"
@@ -44,6 +46,8 @@ const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
 	run_not_found: 404,
 	step_not_found: 404,
 	tool_not_found: 404,
+	tool_exists: 409,
+	mcp_unusable: 422,
 	invalid_state: 409,
 	idempotency_conflict: 409,
 	rate_limited: 429,

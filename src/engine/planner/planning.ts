@@ -32,6 +32,8 @@ export interface PlanRequest {
 	choice: PlannerChoice;
 	useCache: boolean;
 	planId: string;
+	/** Set (to the tenant) when the catalogue holds a tenant's own tools: its plans are its own. */
+	cacheScope?: string;
 }
 
 const NO_LLM: PlanningRecord = {
@@ -68,7 +70,7 @@ export async function planPrompt(
 	if (choice === "rules" || !llm) return planWithRules(prompt, registry, planId, "rules", NO_LLM);
 
 	const { settings, breaker, cache } = llm;
-	const key = await cacheKey(prompt, registry, settings.model);
+	const key = await cacheKey(prompt, registry, settings.model, request.cacheScope);
 	if (request.useCache) {
 		const cached = await cache.get(key);
 		if (cached) {
@@ -158,11 +160,17 @@ export async function cacheKey(
 	prompt: string,
 	registry: ToolRegistry,
 	model: string,
+	scope?: string,
 ): Promise<string> {
 	const normalised = normalisePrompt(prompt)
 		.toLowerCase()
 		.replace(/[\s.!?]+$/, "");
-	const material = JSON.stringify([normalised, registry.describe(), model]);
+	const material = JSON.stringify([
+		normalised,
+		registry.describe(),
+		model,
+		...(scope ? [scope] : []),
+	]);
 	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(material));
 	return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }

@@ -1,5 +1,6 @@
 import type { Json } from "../json";
 import type { Plan, RunOptions } from "../plan/model";
+import type { TenantToolDefinition } from "../tools/tenant/definition";
 import type { Span } from "../trace";
 
 export interface StepError {
@@ -28,6 +29,11 @@ export type RunEventData =
 			trace?: Span | null;
 			/** The run holds one of its tenant's live-run slots, to give back when it finishes. */
 			live_slot?: boolean;
+			/**
+			 * The tenant's own tools the plan uses, as defined when it was planned: a later version
+			 * or a delete changes nothing for this run. No secrets: those are read at call time.
+			 */
+			tools?: TenantToolDefinition[];
 	  }
 	| { type: "run_started" }
 	/** A forked run takes this step's recorded output instead of running it. */

@@ -154,6 +154,7 @@ function created(
 		forked_from: data.forked_from,
 		trace: data.trace ?? null,
 		live_slot: data.live_slot ?? false,
+		tools: data.tools ?? [],
 		execution_log: data.plan.steps.map(
 			(step): StepState => ({
 				step_number: step.step_number,

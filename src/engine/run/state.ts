@@ -1,5 +1,6 @@
 import type { Json } from "../json";
 import type { Plan, RunOptions } from "../plan/model";
+import type { TenantToolDefinition } from "../tools/tenant/definition";
 import type { Span } from "../trace";
 import type { RunError, StepError } from "./events";
 
@@ -73,6 +74,8 @@ export interface RunState {
 	/** The run's span; its trace is the creating request's. Null for runs from before tracing. */
 	trace: Span | null;
 	live_slot: boolean;
+	/** The tenant's own tools this run planned with (see run_created). */
+	tools: TenantToolDefinition[];
 	execution_log: StepState[];
 	result: Json;
 	error: RunError | null;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type Json, JsonSchema } from "../json";
 import { err, ok, type Result } from "../result";
+import type { TenantToolDefinition } from "../tools/tenant/definition";
 import { fail, type ToolResult } from "../tools/types";
 import { effectKey } from "./effect-key";
 import type { RunEventData } from "./events";
@@ -25,6 +26,10 @@ export const ToolWorkSchema = z
 		timeout_ms: z.number().int().min(1),
 		/** The attempt's span, so the delivery and what it calls join the run's trace. */
 		traceparent: z.string().max(256).optional(),
+		/** A tenant's tool, as the run recorded it: the consumer runs exactly that version. */
+		definition: z
+			.custom<TenantToolDefinition>((value) => typeof value === "object" && value !== null)
+			.optional(),
 	})
 	.strict();
 
@@ -35,7 +40,7 @@ export type ToolWork = z.infer<typeof ToolWorkSchema>;
  * The idempotency key is the step's effect key (effect-key.ts), as for inline attempts.
  */
 export function toolWorkFor(
-	state: Pick<RunState, "run_id" | "tenant">,
+	state: Pick<RunState, "run_id" | "tenant"> & Partial<Pick<RunState, "tools">>,
 	step: Pick<StepState, "step_number" | "effect_generation" | "tool"> & {
 		attempt: number;
 		input: Json;
@@ -54,6 +59,8 @@ export function toolWorkFor(
 		timeout_ms: step.timeout_ms,
 		...(step.traceparent ? { traceparent: step.traceparent } : {}),
 	};
+	const definition = state.tools?.find((tool) => tool.name === step.tool);
+	if (definition) work.definition = definition;
 	const bytes = new TextEncoder().encode(JSON.stringify(work)).byteLength;
 	if (bytes <= MAX_TOOL_WORK_BYTES) return { work };
 	const message = `The step's input is ${bytes} bytes; a queued step takes at most ${MAX_TOOL_WORK_BYTES}`;
@@ -82,7 +89,7 @@ export function deliveryVerdict(
  * travel fails the attempt instead of leaving.
  */
 export function queueAttempt(
-	state: Pick<RunState, "run_id" | "tenant">,
+	state: Pick<RunState, "run_id" | "tenant"> & Partial<Pick<RunState, "tools">>,
 	step: Pick<StepState, "step_number" | "effect_generation" | "tool">,
 	attempt: {
 		attempt: number;

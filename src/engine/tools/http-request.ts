@@ -152,14 +152,17 @@ function withIdempotencyKey(headers: Record<string, string> | undefined, key: st
 }
 
 /** The call joins the run's trace as a child span of the attempt, unless the plan set its own. */
-function withTrace(headers: Headers, trace: Span | undefined): Headers {
+export function withTrace(headers: Headers, trace: Span | undefined): Headers {
 	if (trace && !headers.has("traceparent")) {
 		headers.set("traceparent", formatTraceparent(childSpan(trace, "http")));
 	}
 	return headers;
 }
 
-async function readCapped(response: Response): Promise<{ text: string; truncated: boolean }> {
+export async function readCapped(
+	response: Response,
+	maxBytes = MAX_RESPONSE_BYTES,
+): Promise<{ text: string; truncated: boolean }> {
 	if (!response.body) return { text: "", truncated: false };
 	const reader = response.body.getReader();
 	const chunks: Uint8Array[] = [];
@@ -169,17 +172,17 @@ async function readCapped(response: Response): Promise<{ text: string; truncated
 		if (done) break;
 		chunks.push(value);
 		size += value.byteLength;
-		if (size > MAX_RESPONSE_BYTES) {
+		if (size > maxBytes) {
 			await reader.cancel();
 			break;
 		}
 	}
-	const bytes = new Uint8Array(Math.min(size, MAX_RESPONSE_BYTES));
+	const bytes = new Uint8Array(Math.min(size, maxBytes));
 	let offset = 0;
 	for (const chunk of chunks) {
 		const part = chunk.subarray(0, Math.max(0, bytes.byteLength - offset));
 		bytes.set(part, offset);
 		offset += part.byteLength;
 	}
-	return { text: new TextDecoder().decode(bytes), truncated: size > MAX_RESPONSE_BYTES };
+	return { text: new TextDecoder().decode(bytes), truncated: size > maxBytes };
 }

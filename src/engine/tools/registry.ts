@@ -45,9 +45,25 @@ export class ToolRegistry {
 			requires_approval: tool.requiresApproval ?? false,
 			compensable: tool.compensate !== undefined,
 			execution: tool.execution ?? "inline",
-			input_schema: z.toJSONSchema(tool.input, { io: "input" }) as Record<string, unknown>,
+			input_schema:
+				tool.inputJsonSchema ??
+				(z.toJSONSchema(tool.input, { io: "input" }) as Record<string, unknown>),
 		}));
 		return this.described;
+	}
+
+	/** This registry plus a tenant's own tools (whose names never collide with a built-in). */
+	with(extra: readonly Tool[]): ToolRegistry {
+		if (extra.length === 0) return this;
+		return new ToolRegistry([
+			...this.tools.values(),
+			...extra.filter((t) => !this.tools.has(t.name)),
+		]);
+	}
+
+	/** Whether `name` is one of the deployment's own tools, not a tenant's. */
+	isBuiltIn(name: string): boolean {
+		return this.tools.has(name) && this.tools.get(name)?.inputJsonSchema === undefined;
 	}
 }
 

@@ -3,13 +3,28 @@ import type { Json } from "../json";
 import type { RetryPolicy } from "../resilience/retry-policy";
 import { err, ok, type Result } from "../result";
 import type { Span } from "../trace";
+import type { McpToolDefinition } from "./tenant/definition";
+import type { McpCallResult } from "./tenant/mcp-tool";
 import type { TodoPort } from "./todo/port";
+
+/** What tenants' tools need beyond their recorded definition: secrets stay out of the log. */
+export interface TenantToolPort {
+	/** The HTTP tool's current signing secret; undefined once the tool is deleted. */
+	secret(name: string): Promise<string | undefined>;
+	/** `tools/call` on the tool's MCP server, with the server's current headers. */
+	callMcp(
+		definition: McpToolDefinition,
+		args: Record<string, Json>,
+		ctx: ToolContext,
+	): Promise<McpCallResult>;
+}
 
 /** Platform services a tool may call. The Durable Object adapters provide them. */
 export interface ToolServices {
 	todos: TodoPort;
 	/** Hosts http.request may reach (host, or host:port for private addresses). */
 	http: { allowlist: readonly string[] };
+	tenantTools?: TenantToolPort;
 }
 
 export interface ToolContext {
@@ -46,6 +61,8 @@ export interface Tool<S extends z.ZodType = z.ZodType> {
 	name: string;
 	description: string;
 	input: S;
+	/** A tenant's tool keeps the JSON Schema it was registered with, shown as it was given. */
+	inputJsonSchema?: Record<string, unknown>;
 	/** True when executing the tool changes state outside the run. */
 	mutates: boolean;
 	/** Inline unless said otherwise. */

@@ -142,3 +142,16 @@ export const MetricsSchema = z.string().meta({
 	id: "Metrics",
 	description: "Prometheus text exposition format 0.0.4",
 });
+
+export const TenantToolSchema = z
+	.looseObject({
+		name: z.string(),
+		kind: z.enum(["http", "mcp"]).optional(),
+		version: z.number().int().optional(),
+		owner: z.enum(["runtime", "tenant"]).optional(),
+	})
+	.meta({ id: "Tool", description: "A tool; answers of POST and of /secret also carry `secret`" });
+
+export const McpServerSchema = z
+	.looseObject({ name: z.string().optional(), url: z.string().optional() })
+	.meta({ id: "McpServer" });

@@ -6,6 +6,7 @@
  */
 import { loggerFor, registryFor } from "../../config";
 import { runClient } from "../../durable/run-api";
+import { toolsFrom } from "../../durable/tenant-tools";
 import { toolContextFor } from "../../durable/tool-context";
 import { executeStep } from "../../engine/run/execute-step";
 import { type ToolWork, ToolWorkSchema } from "../../engine/run/tool-work";
@@ -28,7 +29,9 @@ async function deliver(message: Message, env: Env): Promise<void> {
 			return;
 		}
 		const settings = settingsFor(env);
-		const tool = registryFor(settings).get(work.tool);
+		const tool = work.definition
+			? toolsFrom([work.definition])[0]
+			: registryFor(settings).get(work.tool);
 		const trace = deliverySpan(work, message.attempts);
 		loggerFor(settings, {
 			run_id: work.run_id,

@@ -1,46 +1,128 @@
-import { type Context, Hono } from "hono";
-import { z } from "zod";
-import { registryFor } from "../../config";
+import { Hono } from "hono";
 import { breakerReports } from "../../durable/tool-breakers";
-import { toolContextFor } from "../../durable/tool-context";
 import { AppError } from "../../engine/errors";
-import { resolvePolicy } from "../../engine/resilience/retry-policy";
-import { executeStep } from "../../engine/run/execute-step";
-import { dryRunOf } from "../../engine/tools/dry-run";
-import { DeliveryFault, fail } from "../../engine/tools/types";
+import { HttpToolBody, isTenantTool } from "../../engine/tools/tenant/definition";
 import type { AppEnv } from "../app-env";
 import type { ApiErrorCode } from "../errors";
 import { doc } from "../openapi/describe";
-import { DryRunSchema, ToolsSchema } from "../openapi/schemas";
+import { DryRunSchema, TenantToolSchema, ToolsSchema } from "../openapi/schemas";
+import { DryRunBody, dryRun } from "../tools/dry-run";
+import {
+	registerHttpTool,
+	removeHttpTool,
+	replaceHttpTool,
+	rotateSecret,
+} from "../tools/http-tools";
+import { describeTenantTool, tenantRegistry } from "../tools/tenant-registry";
 import { validate } from "../validate";
 
-const DryRunBody = z.object({ input: z.record(z.string(), z.json()) }).strict();
+const tags = ["Tools"];
+const one = { status: 200, description: "The tool", schema: TenantToolSchema };
 
 /**
- * The tool catalogue, with each input's JSON Schema as the planners see it, and dry runs:
- * POST /tools/:name/test { input } validates the input; a read-only tool then runs for real, a
- * mutating one only says what it would do.
+ * The tool catalogue (the deployment's and the tenant's own), registration of HTTP tools, and
+ * dry runs: POST /tools/:name/test { input } validates the input; a read-only tool then runs for
+ * real, a mutating one only says what it would do.
  */
 export const tools = new Hono<AppEnv>()
 	.get(
 		"/",
 		doc({
-			summary: "The tool catalogue, with input schemas and breakers",
-			tags: ["Tools"],
-			ok: { status: 200, description: "Every tool", schema: ToolsSchema },
+			summary: "The tool catalogue: built-ins with their breakers, then your own tools",
+			tags,
+			ok: { status: 200, description: "Every tool you can plan with", schema: ToolsSchema },
 		}),
 		async (c) => {
-			const registry = registryFor(c.var.settings);
-			const breakers = await breakerReports(c.env, c.var.settings, registry.names());
-			const tools = registry.describe().map((tool) => ({ ...tool, breaker: breakers[tool.name] }));
-			return c.json({ tools });
+			const { registry, catalogue } = await tenantRegistry(c);
+			const builtIns = registry.describe().filter((tool) => !isTenantTool(tool.name));
+			const breakers = await breakerReports(
+				c.env,
+				c.var.settings,
+				builtIns.map((t) => t.name),
+			);
+			return c.json({
+				tools: [
+					...builtIns.map((tool) => ({ ...tool, owner: "runtime", breaker: breakers[tool.name] })),
+					...catalogue.map((own) => ({
+						...registry.describe().find((tool) => tool.name === own.name),
+						...describeTenantTool(own),
+					})),
+				],
+			});
 		},
+	)
+	.post(
+		"/",
+		doc({
+			summary: "Register an HTTP tool of your own (answers its signing secret, once)",
+			tags,
+			write: true,
+			ok: {
+				status: 201,
+				description: "The tool, version 1, and its secret",
+				schema: TenantToolSchema,
+			},
+			errors: ["tool_exists"],
+		}),
+		validate("json", HttpToolBody),
+		(c) => registerHttpTool(c, c.req.valid("json")),
+	)
+	.get(
+		"/:name",
+		doc({
+			summary: "One tool: a built-in, or yours (current version)",
+			tags,
+			ok: one,
+			errors: ["tool_not_found"],
+		}),
+		async (c) => {
+			const name = c.req.param("name");
+			const { registry, catalogue } = await tenantRegistry(c);
+			const tool = registry.describe().find((t) => t.name === name);
+			if (!tool) throw new AppError<ApiErrorCode>("tool_not_found", `No tool is named '${name}'`);
+			const own = catalogue.find((d) => d.name === name);
+			return c.json(own ? { ...tool, ...describeTenantTool(own) } : { ...tool, owner: "runtime" });
+		},
+	)
+	.put(
+		"/:name",
+		doc({
+			summary: "A new version of your HTTP tool (runs already planned keep theirs)",
+			tags,
+			write: true,
+			ok: one,
+			errors: ["tool_not_found"],
+		}),
+		validate("json", HttpToolBody),
+		(c) => replaceHttpTool(c, c.req.param("name"), c.req.valid("json")),
+	)
+	.delete(
+		"/:name",
+		doc({
+			summary: "Delete your HTTP tool",
+			tags,
+			write: true,
+			ok: one,
+			errors: ["tool_not_found"],
+		}),
+		(c) => removeHttpTool(c, c.req.param("name")),
+	)
+	.post(
+		"/:name/secret",
+		doc({
+			summary: "Rotate your HTTP tool's signing secret (answers the new one)",
+			tags,
+			write: true,
+			ok: one,
+			errors: ["tool_not_found"],
+		}),
+		(c) => rotateSecret(c, c.req.param("name")),
 	)
 	.post(
 		"/:name/test",
 		doc({
 			summary: "Dry-run a tool: validate an input; run it only if it changes nothing",
-			tags: ["Tools"],
+			tags,
 			write: true,
 			ok: { status: 200, description: "The verdict", schema: DryRunSchema },
 			errors: ["tool_not_found"],
@@ -48,40 +130,3 @@ export const tools = new Hono<AppEnv>()
 		validate("json", DryRunBody),
 		(c) => dryRun(c, c.req.param("name"), c.req.valid("json").input),
 	);
-
-/** Validates the input; runs a read-only tool for real, and says what a mutating one would do. */
-async function dryRun(
-	c: Context<AppEnv>,
-	name: string,
-	input: z.infer<typeof DryRunBody>["input"],
-) {
-	const tool = registryFor(c.var.settings).get(name);
-	if (!tool) throw new AppError<ApiErrorCode>("tool_not_found", `No tool is named '${name}'`);
-	const parsed = tool.input.safeParse(input);
-	if (!parsed.success) {
-		const issues = parsed.error.issues.map((issue) => ({
-			path: issue.path.map(String).join(".") || "input",
-			message: issue.message,
-		}));
-		throw new AppError("invalid_request", `Input for '${name}' is invalid: ${issues[0]?.message}`, {
-			issues,
-		});
-	}
-	const dryRun = { run_id: `dry-run:${crypto.randomUUID()}`, tenant: c.var.tenant } as const;
-	const ctx = toolContextFor(
-		c.env,
-		c.var.settings,
-		dryRun,
-		{ stepNumber: 1, attempt: 1, idempotencyKey: `${dryRun.run_id}:1` },
-		new AbortController().signal,
-	);
-	const verdict = dryRunOf(tool, parsed.data, ctx.services);
-	if (!verdict.executed) return c.json({ tool: name, valid: true, ...verdict });
-	const timeoutMs = resolvePolicy(tool.retry, undefined).timeout_ms;
-	// A dry run has no delivery to fault: an injected delivery fault is just its result.
-	const result = await executeStep(tool, input, ctx, timeoutMs).catch((error: unknown) => {
-		if (error instanceof DeliveryFault) return fail("delivery_fault", error.message, true);
-		throw error;
-	});
-	return c.json({ tool: name, valid: true, executed: true, result });
-}

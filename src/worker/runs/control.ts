@@ -56,6 +56,7 @@ export async function forkRun(c: Context<AppEnv>, runId: string, fromStep: numbe
 		prompt: source.prompt,
 		plan: source.plan,
 		options: source.options,
+		tools: source.tools,
 		forked_from: { run_id: source.run_id, from_step: fromStep },
 		reused,
 		request_id: c.var.requestId,

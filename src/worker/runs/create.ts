@@ -4,6 +4,7 @@ import { llmPlanningFor, registryFor } from "../../config";
 import { idempotencyClient } from "../../durable/idempotency-store";
 import type { RunInit } from "../../durable/run-api";
 import { runClient } from "../../durable/run-api";
+import { tenantCatalogue, toolsFrom } from "../../durable/tenant-tools";
 import { AppError } from "../../engine/errors";
 import { finalisePlan } from "../../engine/plan/finalise";
 import { PlanDraftSchema, RunOptionsSchema } from "../../engine/plan/model";
@@ -96,7 +97,8 @@ export async function createRun(c: Context<AppEnv>, body: CreateRunBody) {
 async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit> {
 	const { prompt, plan: clientPlan, planner, cache, ...options } = body;
 	const { settings } = c.var;
-	const registry = registryFor(settings);
+	const catalogue = await tenantCatalogue(c.env, c.var.tenant);
+	const registry = registryFor(settings).with(toolsFrom(catalogue));
 	const planId = crypto.randomUUID();
 	const started = Date.now();
 	const tracing = settings.TRACING === "on";
@@ -114,6 +116,7 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 					choice: planner ?? settings.DEFAULT_PLANNER,
 					useCache: cache,
 					planId,
+					...(catalogue.length ? { cacheScope: c.var.tenant } : {}),
 				},
 				registry,
 				llmPlanningFor(c.env, settings, c.var.logger, tracing ? c.var.trace : undefined),
@@ -136,12 +139,14 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 	});
 	logPlan("ok", { tenant: c.var.tenant, planner: plan.planner, steps: plan.steps.length });
 	const runId = c.env.RUNS.newUniqueId().toString();
+	const used = new Set(plan.steps.map((step) => step.tool));
 	return {
 		run_id: runId,
 		tenant: c.var.tenant,
 		prompt: prompt ?? null,
 		plan,
 		options,
+		tools: catalogue.filter((tool) => used.has(tool.name)),
 		forked_from: null,
 		trace: tracing ? childSpan(c.var.trace, "run", runId) : null,
 		reused: [],
