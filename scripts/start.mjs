@@ -65,6 +65,16 @@ const vars = FORWARDED.filter((name) => settings[name]).flatMap((name) => [
 	`${name}:${settings[name]}`,
 ]);
 
+// Secrets are not forwarded: on the command line they would show in the process list. Say so,
+// rather than let `BOOTSTRAP_API_KEY=… npm start` start with the key silently ignored.
+for (const secret of ["BOOTSTRAP_API_KEY", "OPENAI_API_KEY", "STREAM_TOKEN_SECRET"]) {
+	if (process.env[secret]) {
+		console.warn(
+			`[start] ${secret} is set in the shell, but secrets are read from .dev.vars only: put it there (see .dev.vars.example).`,
+		);
+	}
+}
+
 run(["d1", "migrations", "apply", "DB", "--local", ...sharedFlags(args)]);
 // Development builds include the fault-injection tools (chaos); the production build does not.
 const devTools = ["--define", "__DEV_TOOLS__:true"];

@@ -80,6 +80,7 @@ describe("run listing", () => {
 		expect(page.runs[2]).toEqual({
 			run_id: "r03",
 			prompt: "calculate 1/0 and add a todo to buy milk",
+			goal: "calculate 1/0 and add a todo to buy milk",
 			status: "failed",
 			created_at: at(3),
 			completed_at: "2020-01-03T12:00:00.010Z",

@@ -81,6 +81,25 @@ describe("stream tokens", () => {
 		}
 	});
 
+	it("cannot be forged with the public development secret when auth is on", async () => {
+		// No STREAM_TOKEN_SECRET: outside production the key is derived from the bootstrap key.
+		const res = await call("/runs", json({ prompt: "calculate 2+3" }), BOOTSTRAP);
+		const { run_id: runId } = (await res.json()) as { run_id: string };
+		const issued = await call(`/runs/${runId}/stream-token`, { method: "POST" }, BOOTSTRAP);
+		expect(issued.status).toBe(201);
+		const { token } = (await issued.json()) as { token: string };
+		const followed = await call(`/runs/${runId}/stream?token=${token}`);
+		expect(followed.status).toBe(200);
+		await followed.body?.cancel();
+		const now = Math.floor(Date.now() / 1000);
+		const forged = await sign(
+			{ sub: "acme", run: runId, aud: "run-stream", iat: now, exp: now + 300 },
+			"development-only stream token secret, never for production",
+			"HS256",
+		);
+		expect((await call(`/runs/${runId}/stream?token=${forged}`)).status).toBe(401);
+	});
+
 	it("are refused in production without a secret of their own", async () => {
 		const runId = await createRun();
 		const res = await call(`/runs/${runId}/stream-token`, { method: "POST" }, BOOTSTRAP, {

@@ -17,47 +17,62 @@ export const apiKey = {
 	clear: () => sessionStorage.removeItem(KEY),
 };
 
-/** Asks for a key in the page's dialog; resolves once one is entered. */
+/**
+ * Asks for a key in the page's dialog: resolves true once one is entered, false when the dialog
+ * is dismissed (Escape).
+ */
 function askForKey(reason) {
 	const dialog = document.getElementById("key-dialog");
 	const form = dialog.querySelector("form");
 	dialog.querySelector("[data-reason]").textContent = reason;
 	dialog.showModal();
 	return new Promise((resolve) => {
-		form.addEventListener(
-			"submit",
+		const submitted = () => {
+			apiKey.set(form.elements.key.value.trim());
+			form.reset();
+		};
+		form.addEventListener("submit", submitted, { once: true });
+		dialog.addEventListener(
+			"close",
 			() => {
-				apiKey.set(form.elements.key.value.trim());
-				form.reset();
-				resolve();
+				form.removeEventListener("submit", submitted);
+				resolve(Boolean(apiKey.get()));
 			},
 			{ once: true },
 		);
 	});
 }
 
-/** JSON in, JSON out; a 401 asks for a key once and tries again. */
-export async function api(path, { method = "GET", body, retried = false } = {}) {
-	const headers = { Accept: "application/json" };
-	const key = apiKey.get();
-	if (key) headers.Authorization = `Bearer ${key}`;
-	if (body !== undefined) headers["Content-Type"] = "application/json";
-	const res = await fetch(path, {
-		method,
-		headers,
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	const payload = await res.json().catch(() => null);
-	if (res.status === 401 && !retried) {
-		apiKey.clear();
-		await askForKey(payload?.error?.message ?? "This server needs an API key.");
-		return api(path, { method, body, retried: true });
+const NEEDS_KEY =
+	"This server has auth on: enter an API key (npm run keys -- create --tenant <name>).";
+
+/** JSON in, JSON out; a 401 asks for a key, again after a wrong one, until one works or none is given. */
+export async function api(path, { method = "GET", body } = {}) {
+	for (;;) {
+		const headers = { Accept: "application/json" };
+		const key = apiKey.get();
+		if (key) headers.Authorization = `Bearer ${key}`;
+		if (body !== undefined) headers["Content-Type"] = "application/json";
+		const res = await fetch(path, {
+			method,
+			headers,
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
+		const payload = await res.json().catch(() => null);
+		if (res.status === 401) {
+			apiKey.clear();
+			const reason = key
+				? `That key was refused: ${payload?.error?.message ?? "unauthorized"}.`
+				: NEEDS_KEY;
+			if (await askForKey(reason)) continue;
+			throw new ApiError(401, "unauthorized", "An API key is needed to use this server");
+		}
+		if (!res.ok) {
+			const error = payload?.error ?? { code: "http_error", message: res.statusText };
+			throw new ApiError(res.status, error.code, error.message);
+		}
+		return payload;
 	}
-	if (!res.ok) {
-		const error = payload?.error ?? { code: "http_error", message: res.statusText };
-		throw new ApiError(res.status, error.code, error.message);
-	}
-	return payload;
 }
 
 /** A WebSocket URL for following `runId` after `seq`, carrying a fresh stream token. */

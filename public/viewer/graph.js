@@ -49,11 +49,14 @@ export function drawGraph(container, steps, { selected, onSelect }) {
 	});
 	const width = Math.max(1, columns.length) * (NODE_W + GAP_X) - GAP_X;
 	const height = Math.max(1, ...columns.map((c) => c.length)) * (NODE_H + GAP_Y) - GAP_Y;
+	// Drawn at its natural size: a wide plan scrolls sideways in its panel instead of shrinking
+	// its text out of reach on a phone.
 	const root = svg("svg", {
 		viewBox: `-4 -4 ${width + 8} ${height + 8}`,
+		width: width + 8,
+		height: height + 8,
 		role: "group",
 		"aria-label": `Plan of ${steps.length} steps`,
-		style: `max-width: ${width + 8}px`,
 	});
 	root.append(
 		svg(

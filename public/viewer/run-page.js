@@ -127,7 +127,8 @@ async function control(url, body, done) {
 
 function describe(event) {
 	const { data } = event;
-	const step = data.step_number === undefined ? "" : ` step ${data.step_number}`;
+	const number = data.step ?? data.step_number;
+	const step = number === undefined ? "" : ` (step ${number})`;
 	const error = data.error ? `: ${data.error.code}` : "";
 	return `${event.type.replaceAll("_", " ")}${step}${error}`;
 }
@@ -224,7 +225,11 @@ document
 		control(`${path}/cancel`, { compensate: false }, "Cancel requested"),
 	);
 document.querySelector('[data-action="retry"]').addEventListener("click", async () => {
-	if (await control(`${path}/retry`, {}, "Retrying the failed steps")) await follow();
+	const retried = await control(`${path}/retry`, {}, "Retrying the failed steps");
+	if (!retried) return;
+	// The run is live again: show it so, then follow it from the last event seen.
+	render(retried);
+	if (!socket) await follow();
 });
 document.querySelector('[data-action="fork"]').addEventListener("click", async () => {
 	const fork = await control(`${path}/fork`, {}, "Forked");
@@ -241,6 +246,8 @@ async function main() {
 		await loadEvents();
 		await follow();
 	} catch (error) {
+		const badge = document.getElementById("run-status");
+		badge.textContent = error.status === 404 ? "not found" : "unavailable";
 		announce(`Could not load the run: ${error.message}`, "error");
 	}
 }

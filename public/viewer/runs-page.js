@@ -27,7 +27,9 @@ async function load(cursor) {
 		following = page.next_cursor;
 		rows.replaceChildren(...page.runs.map(row));
 		if (page.runs.length === 0) {
-			rows.append(element("tr", {}, element("td", { colspan: 4 }, "No runs yet.")));
+			const filtered = [...new FormData(filters).values()].some(Boolean);
+			const empty = filtered ? "No runs match these filters." : "No runs yet.";
+			rows.append(element("tr", {}, element("td", { colspan: 4 }, empty)));
 		}
 		next.disabled = !following;
 		previous.disabled = cursors.length === 0;
@@ -40,14 +42,14 @@ function row(run) {
 	const link = element(
 		"a",
 		{ href: `/run?id=${encodeURIComponent(run.run_id)}` },
-		run.prompt ?? "(a plan of your own)",
+		run.prompt ?? run.goal ?? "(a plan of your own)",
 	);
 	return element(
 		"tr",
 		{},
 		element("td", {}, element("span", { class: `badge ${run.status}` }, run.status)),
 		element("td", { class: "prompt" }, link),
-		element("td", {}, String(run.step_count ?? "")),
+		element("td", { class: "steps-column" }, String(run.step_count ?? "")),
 		element("td", {}, element("time", { datetime: run.created_at }, age(run.created_at))),
 	);
 }

@@ -18,6 +18,8 @@ export interface ListRunsQuery {
 export interface RunSummary {
 	run_id: string;
 	prompt: string | null;
+	/** The plan's goal: what a run created from a plan of your own is about. */
+	goal: string;
 	status: string;
 	created_at: string;
 	completed_at: string | null;
@@ -63,6 +65,7 @@ export async function listRuns(db: DrizzleD1Database, query: ListRunsQuery) {
 		.select({
 			run_id: runs.runId,
 			prompt: runs.prompt,
+			goal: runs.goal,
 			status: runs.status,
 			created_at: runs.createdAt,
 			completed_at: runs.completedAt,

@@ -1,11 +1,11 @@
 import { sign, verify } from "hono/jwt";
 import { AppError } from "../engine/errors";
-import { isProduction, type Settings } from "../settings";
+import { authRequired, isProduction, type Settings } from "../settings";
 import type { ApiErrorCode } from "./errors";
 
 /**
- * Outside production a missing secret falls back to this one, so that a local viewer works with
- * no setup. It is public, so tokens signed with it prove nothing: production refuses to use it.
+ * With auth off a missing secret falls back to this one, so that a local viewer works with no
+ * setup. It is public, so tokens signed with it prove nothing; with auth off nothing needs proof.
  */
 const DEVELOPMENT_SECRET = "development-only stream token secret, never for production";
 const AUDIENCE = "run-stream";
@@ -18,15 +18,21 @@ export function streamedRunId(path: string): string | undefined {
 	return STREAM_PATH.exec(path)?.[1];
 }
 
+/**
+ * STREAM_TOKEN_SECRET when set. Outside production with auth on, a secret derived from the
+ * bootstrap key (which nobody without that key can compute); with auth off, the public one.
+ * Production, or auth on with neither secret, refuses to issue or accept tokens.
+ */
 function secretOf(settings: Settings): string {
 	if (settings.STREAM_TOKEN_SECRET) return settings.STREAM_TOKEN_SECRET;
-	if (isProduction(settings)) {
-		throw new AppError<ApiErrorCode>(
-			"misconfigured",
-			"Stream tokens need the STREAM_TOKEN_SECRET secret",
-		);
+	if (!isProduction(settings)) {
+		if (!authRequired(settings)) return DEVELOPMENT_SECRET;
+		if (settings.BOOTSTRAP_API_KEY) return `stream-token:${settings.BOOTSTRAP_API_KEY}`;
 	}
-	return DEVELOPMENT_SECRET;
+	throw new AppError<ApiErrorCode>(
+		"misconfigured",
+		"Stream tokens need the STREAM_TOKEN_SECRET secret",
+	);
 }
 
 /** A token that lets its bearer follow one run of one tenant until it expires. */

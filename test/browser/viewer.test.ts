@@ -86,6 +86,24 @@ describe("the run viewer", () => {
 		await expect.poll(() => statusBadge().textContent(), { timeout: 15_000 }).toBe("completed");
 	});
 
+	it("retries a failed run and follows it to the end", async () => {
+		const runId = await startPlan([
+			{
+				step_number: 1,
+				tool: "chaos",
+				input: { behaviours: [{ fail: "fatal" }, { latency_ms: 1500 }] },
+			},
+		]);
+		await openWithKey(page, `/run?id=${runId}`);
+		await expect.poll(() => statusBadge().textContent(), { timeout: 15_000 }).toBe("failed");
+		await page.getByRole("button", { name: "Retry" }).click();
+		await page.locator('.graph .node[data-step="1"][data-status="running"]').waitFor();
+		await expect.poll(() => statusBadge().textContent(), { timeout: 15_000 }).toBe("completed");
+		const timeline = await page.locator("#timeline").textContent();
+		expect(timeline).toContain("step failed (step 1)");
+		expect(timeline).toContain("step succeeded (step 1)");
+	});
+
 	it("cancels a waiting run", async () => {
 		const runId = await startPlan([
 			{ step_number: 1, tool: "wait", input: { ms: 60_000 } },
@@ -178,8 +196,13 @@ describe("the run viewer", () => {
 		const dialog = page.getByRole("dialog", { name: "API key" });
 		await dialog.getByLabel("Key (kept in this tab only)").fill("not-the-right-key-0000");
 		await dialog.getByRole("button", { name: "Use key" }).click();
+		// The dialog comes back, saying why, and the right key then works.
 		await expect
-			.poll(() => page.locator("#status-message").textContent())
+			.poll(() => dialog.locator("[data-reason]").textContent())
 			.toContain("Unknown or revoked API key");
+		await dialog.getByLabel("Key (kept in this tab only)").fill(apiKey());
+		await dialog.getByRole("button", { name: "Use key" }).click();
+		await dialog.waitFor({ state: "hidden" });
+		await page.locator("#runs tr").first().waitFor();
 	});
 });

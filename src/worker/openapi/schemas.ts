@@ -62,6 +62,20 @@ export const RunSchema = z
 	})
 	.meta({ id: "Run", description: "A run now, or as it was after an event (`?at=`)" });
 
+export const RunCreatedSchema = z
+	.looseObject({
+		run_id: z.string(),
+		status: z.enum(RUN_STATUSES),
+		prompt: z.string().nullable(),
+		plan: RunSchema.shape.plan,
+		created_at: Instant,
+		forked_from: z
+			.object({ run_id: z.string(), from_step: z.number().int().nullable() })
+			.optional()
+			.meta({ description: "Forks only" }),
+	})
+	.meta({ id: "RunCreated", description: "A new run: read it with GET /runs/{run_id}" });
+
 export const RunPageSchema = z
 	.object({
 		runs: z.array(

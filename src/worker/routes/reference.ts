@@ -35,6 +35,7 @@ export function reference(app: Hono<AppEnv>) {
 		<meta charset="utf-8" />
 		<meta name="viewport" content="width=device-width, initial-scale=1" />
 		<title>API reference · Edge agent runtime</title>
+		<link rel="icon" href="/viewer/icon.svg" />
 		<link rel="stylesheet" href="/vendor/swagger-ui/swagger-ui.css" />
 	</head>
 	<body>

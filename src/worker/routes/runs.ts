@@ -6,6 +6,7 @@ import { doc } from "../openapi/describe";
 import {
 	EventPageSchema,
 	EventStreamSchema,
+	RunCreatedSchema,
 	RunPageSchema,
 	RunSchema,
 	StreamTokenSchema,
@@ -50,11 +51,11 @@ export const runs = new Hono<AppEnv>()
 				},
 			],
 			ok: [
-				{ status: 201, description: "The new run", schema: RunSchema },
+				{ status: 201, description: "The new run", schema: RunCreatedSchema },
 				{
 					status: 200,
 					description: "A repeat under the same key: the original run",
-					schema: RunSchema,
+					schema: RunCreatedSchema,
 				},
 			],
 			errors: ["invalid_plan", "unplannable_prompt", "idempotency_conflict", "too_many_live_runs"],
@@ -195,7 +196,7 @@ export const runs = new Hono<AppEnv>()
 		doc({
 			...steer,
 			summary: "A new run with the same plan, reusing outputs before `from_step`",
-			ok: { status: 201, description: "The new run", schema: RunSchema },
+			ok: { status: 201, description: "The new run", schema: RunCreatedSchema },
 			errors: ["run_not_found", "too_many_live_runs"],
 		}),
 		validate("json", ForkBody),
