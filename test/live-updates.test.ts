@@ -86,6 +86,14 @@ describe("WebSocket live updates", () => {
 		expect(messages.map((message) => message.seq)).toEqual(all.filter((seq) => seq > 3));
 	});
 
+	it("sends a live follower nothing up to a seq the run has not reached yet", async () => {
+		const sse = await api(`/runs/${await startPlan(waits)}/stream?after=1000`);
+		expect(await sse.text()).not.toContain("event: event");
+		const { code, messages } = await follow(await startPlan(waits), "?after=1000");
+		expect(code).toBe(1000);
+		expect(messages).toEqual([]);
+	}, 20_000);
+
 	it("answers a follower that dropped without a close frame, never throwing", async () => {
 		const runId = await startPlan(waits);
 		await runInDurableObject(stubFor(runId), async (instance) => {

@@ -1,10 +1,15 @@
 // Create a run, follow it live, read the result: the typed client from src/client.
-// Type-checked in CI (npm run typecheck); run it with a server up, e.g.
+// Type-checked in CI (npm run typecheck). With a server up (npm start), run it with
 //   npx tsx docs/examples/client.ts
+// and API_URL / API_KEY in the environment for another address, or for a server with AUTH=on.
 import { createClient, followRun } from "../../src/client";
 
-const api = createClient("http://localhost:8787", {
-	// apiKey: "ak_…", when the server runs with AUTH=on
+const { env } = (globalThis as { process?: { env: Record<string, string | undefined> } })
+	.process ?? {
+	env: {},
+};
+const api = createClient(env.API_URL ?? "http://localhost:8787", {
+	...(env.API_KEY ? { apiKey: env.API_KEY } : {}),
 });
 
 export async function main(): Promise<void> {
@@ -24,3 +29,5 @@ export async function main(): Promise<void> {
 	const view = await finished.json();
 	console.log(view.status, JSON.stringify(view.result));
 }
+
+await main();

@@ -46,6 +46,9 @@ export class LiveUpdates {
 		}
 		const { 0: client, 1: server } = new WebSocketPair();
 		this.ctx.acceptWebSocket(server);
+		// Kept with the socket (it survives hibernation): a follower asking to start after a seq
+		// the run has not reached yet gets nothing up to that seq.
+		server.serializeAttachment({ after: after ?? state.seq });
 		if (after === null) server.send(JSON.stringify(snapshotMessage(state.seq, toRunView(state))));
 		for (const event of after === null ? [] : recordedAfter(after)) {
 			server.send(JSON.stringify(eventMessage(event)));
@@ -80,7 +83,8 @@ export class LiveUpdates {
 		const terminal = isTerminalEvent(event);
 		for (const socket of this.ctx.getWebSockets()) {
 			try {
-				socket.send(message);
+				const from = (socket.deserializeAttachment() as { after?: number } | null)?.after ?? 0;
+				if (event.seq > from) socket.send(message);
 				if (terminal) socket.close(1000, "run finished");
 			} catch {
 				// A socket that is already closing has nothing left to receive.

@@ -77,14 +77,21 @@ export async function followRunStream(
 				await writeEvent(stream, event);
 			return;
 		}
+		// Read from the log's head at most: a follower that asked to start past it gets nothing up
+		// to its seq, yet no event in between is missed (the final one included).
+		const head = (await client.events(tenant, 0))?.at(-1)?.seq ?? 0;
+		let cursor = Math.min(last, head);
 		while (!stream.aborted && !stream.closed) {
-			const event = await client.nextEvent(tenant, last, HEARTBEAT_MS);
+			const event = await client.nextEvent(tenant, cursor, HEARTBEAT_MS);
 			if (!event) {
 				await stream.write(": heartbeat\n\n");
 				continue;
 			}
-			last = event.seq;
-			await writeEvent(stream, event);
+			cursor = event.seq;
+			if (event.seq > last) {
+				last = event.seq;
+				await writeEvent(stream, event);
+			}
 			if (isTerminalEvent(event)) return;
 		}
 	});
