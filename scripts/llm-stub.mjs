@@ -2,7 +2,8 @@
 // An OpenAI-compatible chat completions server that replays scripted answers. The tests start it
 // in their global setup; `node scripts/llm-stub.mjs --port 8788` runs it for `npm start` demos.
 // A task containing "#case=<name>", or text registered with POST /__script, gets that case's
-// script; any other task gets a plain plan. GET /__requests lists what it was sent.
+// script (or the script's own `steps`); any other task gets a plain plan. GET /__requests lists
+// what it was sent.
 import http from "node:http";
 import { pathToFileURL } from "node:url";
 
@@ -117,9 +118,8 @@ export function startLlmStub({ port = 0, host = "127.0.0.1" } = {}) {
 				return send(res, 404, { error: { message: "not found" } });
 			const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 			const task = body.messages?.find((message) => message.role === "user")?.content ?? "";
-			const name =
-				task.match(/#case=([a-z_]+)/)?.[1] ??
-				scripts.findLast((script) => task.includes(script.contains))?.case;
+			const scripted = scripts.findLast((script) => task.includes(script.contains));
+			const name = task.match(/#case=([a-z_]+)/)?.[1] ?? scripted?.case;
 			const round = body.messages.filter((message) => message.role === "user").length - 1;
 			requests.push({
 				case: name ?? null,
@@ -127,7 +127,15 @@ export function startLlmStub({ port = 0, host = "127.0.0.1" } = {}) {
 				body,
 				traceparent: req.headers.traceparent ?? null,
 			});
-			const script = (name && CASES[name]) || defaultCase(task);
+			// A script may carry its own steps: { contains, steps: [{ tool, input, depends_on? }] }.
+			const ownPlan = scripted?.steps
+				? () => ({
+						content: plan(
+							scripted.steps.map((s, index) => step(index + 1, s.tool, s.input, s.depends_on)),
+						),
+					})
+				: undefined;
+			const script = (name && CASES[name]) || ownPlan || defaultCase(task);
 			const answer = script(round, body);
 			setTimeout(() => reply(res, body, answer), answer.delayMs ?? 0);
 		});

@@ -72,6 +72,7 @@ export function startToolStub({ port = 0, host = "127.0.0.1" } = {}) {
 			if (path === "/mcp-garbage") return res.end("<html>not an MCP server</html>");
 			if (path === "/mcp-hang") return; // never answers
 			if (path === "/mcp") {
+				calls.push({ path: "/mcp", headers: req.headers });
 				const mcp = mcpServer(calls);
 				const transport = new StreamableHTTPServerTransport({
 					sessionIdGenerator: undefined,
