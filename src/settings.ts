@@ -8,6 +8,8 @@
  * This file imports nothing but zod, so scripts can load it with Node's type stripping.
  */
 import { z } from "zod";
+// With its extension: scripts/settings-table.mjs loads this file in Node, which needs it.
+import { type Budget, BudgetSchema } from "./engine/plan/budget.ts";
 
 /**
  * A number from a [vars] string, at least `min` (whole unless `fractional`). An empty string
@@ -30,6 +32,12 @@ function json<T extends z.ZodType>(schema: T) {
 		}
 	}, schema);
 }
+
+/** Public list prices, for costs out of the box; set LLM_PRICES for your models and rates. */
+const DEFAULT_PRICES = {
+	"gpt-4o-mini": { prompt_per_million: 0.15, completion_per_million: 0.6 },
+	"gpt-4o": { prompt_per_million: 2.5, completion_per_million: 10 },
+};
 
 /** A comma-separated list, trimmed, empty items dropped. */
 const List = z
@@ -139,6 +147,26 @@ export const SettingsSchema = z.object({
 		.pipe(z.number().max(1))
 		.describe("share of new traces whose spans are logged"),
 	MAX_IN_FLIGHT: numberVar(500).describe("requests at once per isolate before 503 (0: none)"),
+	BUDGETS: json(
+		z
+			.object({ default: BudgetSchema.optional(), ceiling: BudgetSchema.optional() })
+			.catchall(BudgetSchema),
+	)
+		.default({})
+		.describe('run budgets: "default", per tenant, and the hard "ceiling" (JSON)'),
+	LLM_PRICES: json(
+		z.record(
+			z.string(),
+			z
+				.object({
+					prompt_per_million: z.number().min(0),
+					completion_per_million: z.number().min(0),
+				})
+				.strict(),
+		),
+	)
+		.default(DEFAULT_PRICES)
+		.describe("US$ per million tokens, by model (JSON)"),
 	MCP_TIMEOUT_MS: numberVar(10_000, { min: 100 }).describe(
 		"time an MCP server gets to list its tools, and each tool call's default",
 	),
@@ -233,4 +261,27 @@ export const retentionMs = (settings: Settings) => settings.RUN_RETENTION_DAYS *
 export function queueRetryDelayS(settings: Settings, deliveries: number): number {
 	const doubled = settings.QUEUE_RETRY_DELAY_S * 2 ** Math.max(0, deliveries - 1);
 	return Math.min(60, Math.round(doubled));
+}
+
+/**
+ * A run's budget: what it asked for, else its tenant's default, else the deployment's default;
+ * then each limit capped by the ceiling. Answers the limits that would pass a ceiling, to refuse.
+ */
+export function budgetFor(
+	settings: Settings,
+	tenant: string,
+	asked: Budget | undefined,
+): { budget: Budget; over: (keyof Budget)[] } {
+	const { default: fallback, ceiling = {}, ...tenants } = settings.BUDGETS;
+	const budget: Budget = { ...fallback, ...tenants[tenant], ...asked };
+	const over = (Object.keys(ceiling) as (keyof Budget)[]).filter((name) => {
+		const limit = ceiling[name];
+		return limit !== undefined && asked?.[name] !== undefined && asked[name] > limit;
+	});
+	for (const name of Object.keys(ceiling) as (keyof Budget)[]) {
+		const limit = ceiling[name];
+		const value = budget[name];
+		if (limit !== undefined) budget[name] = value === undefined ? limit : Math.min(value, limit);
+	}
+	return { budget, over };
 }

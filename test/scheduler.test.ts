@@ -19,6 +19,7 @@ describe("scheduler", () => {
 			compensate: null,
 			expired: [],
 			wakeAt: null,
+			replan: false,
 		});
 	});
 
@@ -56,6 +57,7 @@ describe("scheduler", () => {
 			compensate: null,
 			expired: [],
 			wakeAt: T0 + 500,
+			replan: false,
 		});
 		expect(nextActions(state, T0 + 500, TRAITS).start).toEqual([1]);
 	});
@@ -87,6 +89,7 @@ describe("scheduler", () => {
 			compensate: null,
 			expired: [],
 			wakeAt: null,
+			replan: false,
 		});
 		const settled = stateAfter(diamond, [
 			{ type: "step_started", step: 1, attempt: 1, input: {} },
@@ -109,6 +112,7 @@ describe("scheduler", () => {
 			compensate: null,
 			expired: [],
 			wakeAt: null,
+			replan: false,
 		});
 	});
 

@@ -13,6 +13,7 @@ import { isTerminal, type RunState } from "../engine/run/state";
 import type { ToolRegistry } from "../engine/tools/registry";
 import type { ToolResult } from "../engine/tools/types";
 import type { Settings } from "../settings";
+import { planningRound } from "./agent-rounds";
 import { AttemptRunner } from "./attempt-runner";
 import { type InflightSteps, raceUntil } from "./inflight-steps";
 import type { RunArchive } from "./run-archive";
@@ -86,6 +87,19 @@ export class RunDriver {
 			}
 			if (actions.compensate !== null) {
 				await this.attempts.compensate(actions.compensate);
+				continue;
+			}
+			if (actions.replan) {
+				const { env, settings } = this.host;
+				const state = this.host.current();
+				const events = await planningRound(
+					env,
+					settings,
+					this.host.logger(),
+					state,
+					this.host.registry(),
+				);
+				for (const event of events) this.host.append(event);
 				continue;
 			}
 			// A held step the scheduler no longer offers (skipped, cancelled) must not keep waking us.

@@ -2,6 +2,7 @@ import type { RunState } from "../engine/run/state";
 import type { ToolContext } from "../engine/tools/types";
 import type { Span } from "../engine/trace";
 import type { Settings } from "../settings";
+import { llmPortFor } from "./llm-port";
 import { tenantToolPort } from "./tenant-tools";
 import { todoPortFor } from "./todo-port";
 
@@ -16,6 +17,7 @@ export function toolContextFor(
 	attempt: { stepNumber: number; attempt: number; idempotencyKey: string; trace?: Span },
 	signal: AbortSignal,
 ): ToolContext {
+	const llm = llmPortFor(env, settings);
 	return {
 		runId: state.run_id,
 		tenant: state.tenant,
@@ -25,6 +27,7 @@ export function toolContextFor(
 			todos: todoPortFor(env.TODOS, state.tenant),
 			http: { allowlist: settings.HTTP_ALLOWLIST },
 			tenantTools: tenantToolPort(env, settings, state.tenant),
+			...(llm ? { llm } : {}),
 		},
 	};
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { JsonSchema } from "../json";
 import { RetryPolicySchema } from "../resilience/retry-policy";
+import { BudgetSchema } from "./budget";
 import type { PlanningRecord } from "./provenance";
 
 export const MAX_PLAN_STEPS = 50;
@@ -48,6 +49,7 @@ export type RunPolicy = z.infer<typeof RunPolicySchema>;
 
 export const DEFAULT_APPROVAL_TTL_MS = 24 * 60 * 60 * 1_000;
 export const DEFAULT_CANCEL_GRACE_MS = 5_000;
+export const DEFAULT_MAX_ROUNDS = 5;
 
 /** How one run behaves beyond its plan. */
 export const RunOptionsSchema = z
@@ -62,6 +64,13 @@ export const RunOptionsSchema = z
 			.max(7 * 86_400_000)
 			.default(DEFAULT_APPROVAL_TTL_MS),
 		cancel_grace_ms: z.number().int().min(0).max(60_000).default(DEFAULT_CANCEL_GRACE_MS),
+		/**
+		 * "agent": after the plan has run, the model is asked whether the goal is met, and may add
+		 * steps (up to `max_rounds` planning rounds in all, the first one included).
+		 */
+		mode: z.enum(["plan", "agent"]).default("plan"),
+		max_rounds: z.number().int().min(1).max(20).default(DEFAULT_MAX_ROUNDS),
+		budget: BudgetSchema.default({}),
 	})
 	.strict();
 export type RunOptions = z.infer<typeof RunOptionsSchema>;

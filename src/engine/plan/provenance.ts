@@ -26,4 +26,6 @@ export interface PlanningRecord {
 	usage: TokenUsage | null;
 	repairs: number;
 	cached: boolean;
+	/** What the model's tokens cost, by the deployment's price table (LLM_PRICES). */
+	cost_usd?: number;
 }

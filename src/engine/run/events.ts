@@ -1,7 +1,9 @@
 import type { Json } from "../json";
-import type { Plan, RunOptions } from "../plan/model";
+import type { BudgetName } from "../plan/budget";
+import type { Plan, RunOptions, Step } from "../plan/model";
 import type { TenantToolDefinition } from "../tools/tenant/definition";
 import type { Span } from "../trace";
+import type { LlmSpend } from "./budget";
 
 export interface StepError {
 	code: string;
@@ -34,8 +36,30 @@ export type RunEventData =
 			 * or a delete changes nothing for this run. No secrets: those are read at call time.
 			 */
 			tools?: TenantToolDefinition[];
+			/** Planning rounds already behind the plan (a fork of an agent run carries them on). */
+			rounds?: number;
 	  }
 	| { type: "run_started" }
+	/** An agent run's planning round added steps, numbered after the existing ones. */
+	| {
+			type: "plan_extended";
+			round: number;
+			/** The model's stated reason for the steps it added. */
+			reason: string;
+			steps: Step[];
+			spend: LlmSpend;
+			/** Tenant tools the new steps use that the run had not recorded yet. */
+			tools?: TenantToolDefinition[];
+	  }
+	/** An agent run's loop ended: the model said the goal is met, or the rounds ran out. */
+	| {
+			type: "agent_finished";
+			outcome: "goal_met" | "max_rounds";
+			reason: string;
+			spend: LlmSpend;
+	  }
+	/** A budget is spent: nothing more starts; running steps finish, then the run fails. */
+	| { type: "budget_exceeded"; budget: BudgetName; used: number; limit: number }
 	/** A forked run takes this step's recorded output instead of running it. */
 	| { type: "step_reused"; step: number; output: Json }
 	| { type: "step_started"; step: number; attempt: number; input: Json }

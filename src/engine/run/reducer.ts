@@ -1,3 +1,8 @@
+import type { Json } from "../json";
+import type { Step } from "../plan/model";
+import type { TokenUsage } from "../plan/provenance";
+import { LLM_GENERATE } from "../tools/llm-generate";
+import type { LlmSpend } from "./budget";
 import type { RunEvent, RunEventData } from "./events";
 import { isTerminal, type RunState, type StepState } from "./state";
 
@@ -24,6 +29,16 @@ function reduce(state: RunState, data: RunEventData, at: string): RunState {
 			throw new EventOrderError("run_created appears twice");
 		case "run_started":
 			return { ...state, started_at: at };
+		case "plan_extended":
+			return extended(state, data);
+		case "agent_finished":
+			return {
+				...state,
+				agent: { outcome: data.outcome, reason: data.reason },
+				llm: spent(state.llm, data.spend),
+			};
+		case "budget_exceeded":
+			return { ...state, stop: { budget: data.budget, used: data.used, limit: data.limit, at } };
 		case "step_reused":
 			return updateStep(state, data.step, {
 				status: "succeeded",
@@ -60,7 +75,7 @@ function reduce(state: RunState, data: RunEventData, at: string): RunState {
 		case "step_sleeping":
 			return updateStep(state, data.step, { next_attempt_at: data.until });
 		case "step_succeeded":
-			return updateStep(state, data.step, (step) => ({
+			return updateStep(modelSpend(state, data.step, data.output), data.step, (step) => ({
 				status: "succeeded",
 				output: data.output,
 				error: null,
@@ -155,30 +170,14 @@ function created(
 		trace: data.trace ?? null,
 		live_slot: data.live_slot ?? false,
 		tools: data.tools ?? [],
-		execution_log: data.plan.steps.map(
-			(step): StepState => ({
-				step_number: step.step_number,
-				tool: step.tool,
-				input: step.input,
-				output: null,
-				status: "pending",
-				error: null,
-				attempts: 0,
-				attempts_before_retry: 0,
-				deferrals: 0,
-				effect_generation: 0,
-				started_at: null,
-				completed_at: null,
-				duration_ms: null,
-				next_attempt_at: null,
-				deadline_at: null,
-				waiting_for: null,
-				requires_approval: step.requires_approval,
-				approval: null,
-				compensation: null,
-				reused_from: null,
-			}),
-		),
+		rounds: data.rounds ?? 1,
+		llm: {
+			tokens: data.plan.planning?.usage?.total_tokens ?? 0,
+			cost_usd: data.plan.planning?.cost_usd ?? 0,
+		},
+		stop: null,
+		agent: null,
+		execution_log: data.plan.steps.map(pendingStep),
 		result: null,
 		error: null,
 		cancel: null,
@@ -259,4 +258,60 @@ function updateStep(
 	const log = [...state.execution_log];
 	log[index] = { ...step, ...(typeof change === "function" ? change(step) : change) };
 	return { ...state, execution_log: log };
+}
+
+function spent(llm: RunState["llm"], spend: LlmSpend): RunState["llm"] {
+	return {
+		tokens: llm.tokens + (spend.usage?.total_tokens ?? 0),
+		cost_usd: llm.cost_usd + spend.cost_usd,
+	};
+}
+
+/** An llm.generate step's output carries its spend (see tools/llm-generate.ts). */
+function modelSpend(state: RunState, stepNumber: number, output: Json): RunState {
+	const step = state.execution_log.find((s) => s.step_number === stepNumber);
+	if (step?.tool !== LLM_GENERATE || output === null || typeof output !== "object") return state;
+	const { usage, cost_usd } = output as { usage?: TokenUsage; cost_usd?: number };
+	return { ...state, llm: spent(state.llm, { usage: usage ?? null, cost_usd: cost_usd ?? 0 }) };
+}
+
+/** New steps join the plan and the log, pending; the run is live again. */
+function extended(
+	state: RunState,
+	data: Extract<RunEventData, { type: "plan_extended" }>,
+): RunState {
+	const known = new Set(state.tools.map((tool) => tool.name));
+	return {
+		...state,
+		rounds: data.round,
+		llm: spent(state.llm, data.spend),
+		tools: [...state.tools, ...(data.tools ?? []).filter((tool) => !known.has(tool.name))],
+		plan: { ...state.plan, steps: [...state.plan.steps, ...data.steps] },
+		execution_log: [...state.execution_log, ...data.steps.map(pendingStep)],
+	};
+}
+
+function pendingStep(step: Step): StepState {
+	return {
+		step_number: step.step_number,
+		tool: step.tool,
+		input: step.input,
+		output: null,
+		status: "pending",
+		error: null,
+		attempts: 0,
+		attempts_before_retry: 0,
+		deferrals: 0,
+		effect_generation: 0,
+		started_at: null,
+		completed_at: null,
+		duration_ms: null,
+		next_attempt_at: null,
+		deadline_at: null,
+		waiting_for: null,
+		requires_approval: step.requires_approval,
+		approval: null,
+		compensation: null,
+		reused_from: null,
+	};
 }

@@ -1,6 +1,7 @@
 import type { Json } from "../json";
 import { backoffDelay, type RetryPolicy, shouldRetry } from "../resilience/retry-policy";
 import type { ToolFailure, ToolResult } from "../tools/types";
+import { breachOf, describeBreach, stepsLeft, wallDeadline } from "./budget";
 import type { RunEventData } from "./events";
 import { isTerminal, type RunState, type StepState, type StepStatus } from "./state";
 
@@ -29,6 +30,8 @@ export interface NextActions {
 	expired: Array<{ step: number; attempt: number }>;
 	/** Epoch ms of the earliest future deadline: a retry, a wait, an approval, a cancel grace. */
 	wakeAt: number | null;
+	/** An agent run's plan has run: ask the model whether the goal is met (see agent.ts). */
+	replan: boolean;
 }
 
 const NOTHING: NextActions = {
@@ -37,6 +40,7 @@ const NOTHING: NextActions = {
 	compensate: null,
 	expired: [],
 	wakeAt: null,
+	replan: false,
 };
 
 /**
@@ -47,6 +51,9 @@ const NOTHING: NextActions = {
 export function nextActions(state: RunState, now: number, tools: ToolTraits): NextActions {
 	if (isTerminal(state)) return NOTHING;
 	if (state.cancel) return wind(state, now, tools, "cancel");
+	if (state.stop) return wind(state, now, tools, "budget");
+	const breach = breachOf(state, now);
+	if (breach) return { ...NOTHING, events: [{ type: "budget_exceeded", ...breach }] };
 	if (state.execution_log.some((step) => step.status === "failed")) {
 		return wind(state, now, tools, "failure");
 	}
@@ -100,19 +107,58 @@ export function nextActions(state: RunState, now: number, tools: ToolTraits): Ne
 			} else wakeAt(due);
 		}
 	}
+	const deadline = wallDeadline(state);
+	if (deadline !== null) wakeAt(deadline);
+	if (actions.start.length > 0) {
+		// Only new steps count against max_steps; a retry or a held step was counted when it began.
+		const fresh = actions.start.filter(
+			(n) => state.execution_log.find((step) => step.step_number === n)?.attempts === 0,
+		);
+		const left = stepsLeft(state, now);
+		if (fresh.length > 0) {
+			const spent = breachOf(state, now, { starting: fresh.length });
+			if (spent && (spent.budget !== "max_steps" || left === 0)) {
+				return { ...NOTHING, events: [{ type: "budget_exceeded", ...spent }] };
+			}
+			if (fresh.length > left) {
+				const allowed = new Set(fresh.slice(0, left));
+				actions.start = actions.start.filter((n) => !fresh.includes(n) || allowed.has(n));
+			}
+		}
+	}
 	const succeeded = (step: StepState) => step.status === "succeeded";
 	if (actions.events.length === 0 && state.execution_log.every(succeeded)) {
-		return { ...NOTHING, events: [{ type: "run_completed", result: runResult(state) }] };
+		return finish(state, now);
 	}
 	return actions;
 }
 
-/** Ends a run that failed or is being cancelled: stop, clean up, undo if asked, finish. */
+/**
+ * Every step has succeeded. A plan run completes; an agent run asks the model again, unless its
+ * rounds are used up or no tokens or money are left for another round.
+ */
+function finish(state: RunState, now: number): NextActions {
+	const completed: RunEventData = { type: "run_completed", result: runResult(state) };
+	if (state.options.mode !== "agent" || state.agent) return { ...NOTHING, events: [completed] };
+	if (state.rounds >= state.options.max_rounds) {
+		const reason = `Stopped after ${state.rounds} planning rounds (max_rounds)`;
+		const spend = { usage: null, cost_usd: 0 };
+		return {
+			...NOTHING,
+			events: [{ type: "agent_finished", outcome: "max_rounds", reason, spend }, completed],
+		};
+	}
+	const spent = breachOf(state, now, { planning: true });
+	if (spent) return { ...NOTHING, events: [{ type: "budget_exceeded", ...spent }] };
+	return { ...NOTHING, replan: true };
+}
+
+/** Ends a run that failed, is being cancelled, or spent a budget: stop, clean up, undo if asked, finish. */
 function wind(
 	state: RunState,
 	now: number,
 	tools: ToolTraits,
-	cause: "cancel" | "failure",
+	cause: "cancel" | "failure" | "budget",
 ): NextActions {
 	const events: RunEventData[] = [];
 	const expired: NextActions["expired"] = [];
@@ -120,23 +166,30 @@ function wind(
 	const reason =
 		cause === "cancel"
 			? "The run was cancelled"
-			: `Not started because step ${failed?.step_number} failed`;
+			: cause === "budget" && state.stop
+				? describeBreach(state.stop)
+				: `Not started because step ${failed?.step_number} failed`;
+	// A spent budget stops the run like a cancel: running steps get the grace period.
+	const stoppedAt =
+		cause === "cancel"
+			? state.cancel?.requested_at
+			: cause === "budget"
+				? state.stop?.at
+				: undefined;
 	let wakeAt: number | null = null;
 	const wake = (ms: number) => {
 		wakeAt = wakeAt === null ? ms : Math.min(wakeAt, ms);
 	};
 	let running = 0;
 	const graceOver =
-		cause === "cancel" &&
-		state.cancel !== null &&
-		now >= Date.parse(state.cancel.requested_at) + state.options.cancel_grace_ms;
+		stoppedAt !== undefined && now >= Date.parse(stoppedAt) + state.options.cancel_grace_ms;
 	for (const step of state.execution_log) {
 		const waiting = STARTABLE_STATUSES.has(step.status) || isSleeping(step);
 		if (waiting) {
 			events.push(
-				cause === "cancel"
-					? { type: "step_cancelled", step: step.step_number, reason }
-					: { type: "step_skipped", step: step.step_number, reason },
+				cause === "failure"
+					? { type: "step_skipped", step: step.step_number, reason }
+					: { type: "step_cancelled", step: step.step_number, reason },
 			);
 		} else if (step.status === "running") {
 			if (graceOver) {
@@ -148,9 +201,7 @@ function wind(
 			} else {
 				running += 1;
 				if (isQueued(step)) checkDeadline(step, now, expired, wake);
-				if (cause === "cancel" && state.cancel) {
-					wake(Date.parse(state.cancel.requested_at) + state.options.cancel_grace_ms);
-				}
+				if (stoppedAt !== undefined) wake(Date.parse(stoppedAt) + state.options.cancel_grace_ms);
 			}
 		}
 	}
@@ -160,7 +211,10 @@ function wind(
 	const next = compensate ? nextCompensation(state, tools) : null;
 	if (next !== null) return { ...NOTHING, events, compensate: next };
 	if (cause === "cancel") events.push({ type: "run_cancelled" });
-	else {
+	else if (cause === "budget" && state.stop) {
+		const error = { code: "budget_exceeded", message: describeBreach(state.stop), step: null };
+		events.push({ type: "run_failed", error });
+	} else {
 		const error = failed?.error ?? { code: "step_failed", message: "Step failed" };
 		events.push({ type: "run_failed", error: { ...error, step: failed?.step_number ?? null } });
 	}
@@ -217,7 +271,7 @@ function dependenciesMet(state: RunState, stepNumber: number): boolean {
 }
 
 /** The run's result is the output of the last step in plan order. */
-function runResult(state: RunState): Json {
+export function runResult(state: RunState): Json {
 	return state.execution_log.at(-1)?.output ?? null;
 }
 

@@ -1,7 +1,9 @@
 import type { Json } from "../json";
+import type { BudgetName } from "../plan/budget";
 import type { Plan, RunOptions } from "../plan/model";
 import type { TenantToolDefinition } from "../tools/tenant/definition";
 import type { Span } from "../trace";
+import { usageOf } from "./budget";
 import type { RunError, StepError } from "./events";
 
 export const RUN_STATUSES = [
@@ -79,6 +81,14 @@ export interface RunState {
 	execution_log: StepState[];
 	result: Json;
 	error: RunError | null;
+	/** Planning rounds so far: 1 for the first plan, one more per `plan_extended`. */
+	rounds: number;
+	/** Model tokens and their cost: planning rounds and llm.generate steps. */
+	llm: { tokens: number; cost_usd: number };
+	/** Set when a budget is spent: nothing more starts, and the run ends failed. */
+	stop: { budget: BudgetName; used: number; limit: number; at: string } | null;
+	/** Why an agent run's loop ended: the model said the goal is met, or rounds ran out. */
+	agent: { outcome: "goal_met" | "max_rounds"; reason: string } | null;
 	/** Set by a cancel request; compensation follows it when asked for. */
 	cancel: { compensate: boolean; reason: string | null; requested_at: string } | null;
 	created_at: string;
@@ -134,6 +144,11 @@ export function toRunView(state: RunState) {
 		plan: state.plan,
 		forked_from: state.forked_from,
 		trace_id: state.trace?.trace_id ?? null,
+		mode: state.options.mode,
+		rounds: state.rounds,
+		max_rounds: state.options.max_rounds,
+		agent: state.agent,
+		budget: budgetView(state),
 		execution_log: state.execution_log.map(toStepView),
 		result: state.result,
 		error: state.error,
@@ -145,3 +160,19 @@ export function toRunView(state: RunState) {
 }
 
 export type RunView = ReturnType<typeof toRunView>;
+
+/**
+ * A run's budget as the API shows it: its limits, what it has used (wall time once it has
+ * ended; `deadline_at` says when a live run's wall budget runs out), and the breach, if any.
+ */
+function budgetView(state: RunState) {
+	const used = usageOf(state, Date.parse(state.completed_at ?? state.created_at));
+	const limit = state.options.budget.max_wall_ms;
+	return {
+		limits: state.options.budget,
+		used: { ...used, wall_ms: state.completed_at ? used.wall_ms : null },
+		deadline_at:
+			limit === undefined ? null : new Date(Date.parse(state.created_at) + limit).toISOString(),
+		exceeded: state.stop,
+	};
+}

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { calculatorTool } from "./calculator";
 import { chaosTools } from "./chaos";
 import { httpRequestTool } from "./http-request";
+import { llmGenerateTool } from "./llm-generate";
 import { todoTools } from "./todo";
 import type { ExecutionMode, Tool } from "./types";
 import { waitTool } from "./wait";
@@ -77,11 +78,19 @@ const productionRegistry = new ToolRegistry([
 	...todoTools,
 	waitTool,
 	httpRequestTool,
+	llmGenerateTool,
 ]);
 // __DEV_TOOLS__ is a build flag (wrangler.toml [define]): false in the production build, so the
 // bundler drops the chaos tools from it entirely; true for `npm start`, tests and benchmarks.
 const developmentRegistry = __DEV_TOOLS__
-	? new ToolRegistry([calculatorTool, ...todoTools, waitTool, httpRequestTool, ...chaosTools])
+	? new ToolRegistry([
+			calculatorTool,
+			...todoTools,
+			waitTool,
+			httpRequestTool,
+			llmGenerateTool,
+			...chaosTools,
+		])
 	: productionRegistry;
 
 /** Returns the shared registry for an environment; both are built once per isolate. */

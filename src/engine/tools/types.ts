@@ -3,6 +3,7 @@ import type { Json } from "../json";
 import type { RetryPolicy } from "../resilience/retry-policy";
 import { err, ok, type Result } from "../result";
 import type { Span } from "../trace";
+import type { LlmPort } from "./llm-generate";
 import type { McpToolDefinition } from "./tenant/definition";
 import type { McpCallResult } from "./tenant/mcp-tool";
 import type { TodoPort } from "./todo/port";
@@ -25,6 +26,8 @@ export interface ToolServices {
 	/** Hosts http.request may reach (host, or host:port for private addresses). */
 	http: { allowlist: readonly string[] };
 	tenantTools?: TenantToolPort;
+	/** The configured model, for llm.generate; absent when none is configured. */
+	llm?: LlmPort;
 }
 
 export interface ToolContext {

@@ -57,6 +57,7 @@ export async function forkRun(c: Context<AppEnv>, runId: string, fromStep: numbe
 		plan: source.plan,
 		options: source.options,
 		tools: source.tools,
+		rounds: source.rounds,
 		forked_from: { run_id: source.run_id, from_step: fromStep },
 		reused,
 		request_id: c.var.requestId,

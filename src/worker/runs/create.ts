@@ -6,12 +6,14 @@ import type { RunInit } from "../../durable/run-api";
 import { runClient } from "../../durable/run-api";
 import { tenantCatalogue, toolsFrom } from "../../durable/tenant-tools";
 import { AppError } from "../../engine/errors";
+import type { Budget } from "../../engine/plan/budget";
 import { finalisePlan } from "../../engine/plan/finalise";
-import { PlanDraftSchema, RunOptionsSchema } from "../../engine/plan/model";
+import { type Plan, PlanDraftSchema, RunOptionsSchema } from "../../engine/plan/model";
 import { planPrompt } from "../../engine/planner/planning";
+import { costOf } from "../../engine/run/budget";
 import type { RunView } from "../../engine/run/state";
 import { childSpan, spanRecord } from "../../engine/trace";
-import { authRequired, limitsFor } from "../../settings";
+import { authRequired, budgetFor, limitsFor, type Settings } from "../../settings";
 import type { AppEnv } from "../app-env";
 import type { ApiErrorCode } from "../errors";
 
@@ -30,6 +32,12 @@ export const CreateRunBody = RunOptionsSchema.extend({
 				code: "custom",
 				path: ["plan"],
 				message: "Send either a prompt or a plan, not both",
+			});
+		} else if (body.mode === "agent" && body.plan !== undefined) {
+			ctx.addIssue({
+				code: "custom",
+				path: ["mode"],
+				message: "An agent run starts from a prompt, not a plan",
 			});
 		} else if (body.prompt === undefined && body.plan === undefined) {
 			ctx.addIssue({
@@ -95,8 +103,20 @@ export async function createRun(c: Context<AppEnv>, body: CreateRunBody) {
 
 /** Plans (or takes the client's plan), validates, and builds the new run's creation input. */
 async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit> {
-	const { prompt, plan: clientPlan, planner, cache, ...options } = body;
+	const { prompt, plan: clientPlan, planner, cache, ...asked } = body;
 	const { settings } = c.var;
+	const options = { ...asked, budget: effectiveBudget(c, asked.budget) };
+	if (options.mode === "agent" && !llmPlanningFor(c.env, settings, c.var.logger)) {
+		throw new AppError(
+			"invalid_request",
+			"Agent runs need a model: this server has none configured",
+			{
+				issues: [
+					{ path: "mode", message: "Set OPENAI_BASE_URL (and OPENAI_API_KEY) for agent runs" },
+				],
+			},
+		);
+	}
 	const catalogue = await tenantCatalogue(c.env, c.var.tenant);
 	const registry = registryFor(settings).with(toolsFrom(catalogue));
 	const planId = crypto.randomUUID();
@@ -133,10 +153,11 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 		);
 		c.var.logger.info("span", record);
 	};
-	const plan = await planning.catch((error: unknown) => {
+	const planned = await planning.catch((error: unknown) => {
 		logPlan("error", { tenant: c.var.tenant, outcome: "refused" });
 		throw error;
 	});
+	const plan = priced(planned, settings);
 	logPlan("ok", { tenant: c.var.tenant, planner: plan.planner, steps: plan.steps.length });
 	const runId = c.env.RUNS.newUniqueId().toString();
 	const used = new Set(plan.steps.map((step) => step.tool));
@@ -152,6 +173,31 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 		reused: [],
 		request_id: c.var.requestId,
 	};
+}
+
+/** The run's budget from its request, its tenant and the deployment; over a ceiling is a 400. */
+function effectiveBudget(c: Context<AppEnv>, asked: Budget | undefined): Budget {
+	const { budget, over } = budgetFor(c.var.settings, c.var.tenant, asked);
+	if (over.length > 0) {
+		const ceiling = c.var.settings.BUDGETS.ceiling ?? {};
+		const issues = over.map((name) => ({
+			path: `budget.${name}`,
+			message: `At most ${ceiling[name]} on this server`,
+		}));
+		throw new AppError(
+			"invalid_request",
+			`Invalid json: ${issues[0]?.path}: ${issues[0]?.message}`,
+			{ issues },
+		);
+	}
+	return budget;
+}
+
+/** The first planning round's cost, by LLM_PRICES, kept with its usage. */
+function priced(plan: Plan, settings: Settings): Plan {
+	if (!plan.planning?.usage) return plan;
+	const cost_usd = costOf(plan.planning.usage, plan.planning.model, settings.LLM_PRICES);
+	return { ...plan, planning: { ...plan.planning, cost_usd } };
 }
 
 /**

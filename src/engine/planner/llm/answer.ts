@@ -6,17 +6,73 @@ import { MAX_INPUT_JSON_CHARS, MAX_LLM_STEPS } from "./prompt";
 export const MAX_ANSWER_CHARS = 256 * 1024;
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
-const ModelStep = z
+/** A step as a model writes it; numbers go up to `maxNumber` (an agent's later rounds go higher). */
+const modelStep = (maxNumber: number) =>
+	z
+		.object({
+			step_number: z.number().int().min(1).max(maxNumber),
+			tool: z.string().min(1).max(64),
+			input_json: z.string().max(MAX_INPUT_JSON_CHARS).optional(),
+			// JSON-mode models often write the input as an object; it is checked like input_json.
+			input: JsonSchema.optional(),
+			reasoning: z.string().max(2_000).default(""),
+			depends_on: z.array(z.number().int().min(1).max(maxNumber)).max(maxNumber).default([]),
+		})
+		.strict();
+const ModelStep = modelStep(MAX_LLM_STEPS);
+const AgentStep = modelStep(1_000);
+
+const AgentAnswer = z
 	.object({
-		step_number: z.number().int().min(1).max(MAX_LLM_STEPS),
-		tool: z.string().min(1).max(64),
-		input_json: z.string().max(MAX_INPUT_JSON_CHARS).optional(),
-		// JSON-mode models often write the input as an object; it is checked like input_json.
-		input: JsonSchema.optional(),
-		reasoning: z.string().max(2_000).default(""),
-		depends_on: z.array(z.number().int().min(1).max(MAX_LLM_STEPS)).max(MAX_LLM_STEPS).default([]),
+		done: z.boolean(),
+		reason: z.string().max(2_000),
+		steps: z.array(AgentStep).max(MAX_LLM_STEPS, `A round may add at most ${MAX_LLM_STEPS} steps`),
 	})
 	.strict();
+
+export type ParsedAgentAnswer =
+	| { ok: true; done: boolean; reason: string; steps: PlanDraft["steps"] }
+	| { ok: false; problems: string[] };
+
+/** Reads a planning round's answer of an agent run, as untrusted as a plan. */
+export function parseAgentAnswer(content: string): ParsedAgentAnswer {
+	if (content.length > MAX_ANSWER_CHARS) {
+		return { ok: false, problems: [`The answer is over ${MAX_ANSWER_CHARS} characters`] };
+	}
+	const json = safeJson(stripFence(content));
+	if (!json.ok) return { ok: false, problems: [json.problem] };
+	const parsed = AgentAnswer.safeParse(json.value);
+	if (!parsed.success) {
+		return {
+			ok: false,
+			problems: parsed.error.issues.map(
+				(issue) => `${issue.path.join(".") || "answer"}: ${issue.message}`,
+			),
+		};
+	}
+	const steps = draftSteps(parsed.data.steps);
+	if (!steps.ok) return steps;
+	return { ok: true, done: parsed.data.done, reason: parsed.data.reason, steps: steps.steps };
+}
+
+function draftSteps(
+	modelSteps: z.infer<typeof AgentStep>[],
+): { ok: true; steps: PlanDraft["steps"] } | { ok: false; problems: string[] } {
+	const problems: string[] = [];
+	const steps = modelSteps.map((step) => {
+		const input = stepInput(step);
+		if (!input.ok) problems.push(`steps[${step.step_number}]${input.problem}`);
+		return {
+			step_number: step.step_number,
+			tool: step.tool,
+			input: input.ok ? input.value : {},
+			reasoning: step.reasoning,
+			depends_on: step.depends_on,
+			requires_approval: false,
+		};
+	});
+	return problems.length > 0 ? { ok: false, problems } : { ok: true, steps };
+}
 
 const ModelPlan = z
 	.object({
@@ -52,22 +108,8 @@ export function parseModelAnswer(content: string): ParsedAnswer {
 			),
 		};
 	}
-	const problems: string[] = [];
-	const steps = parsed.data.steps.map((step) => {
-		const input = stepInput(step);
-		if (!input.ok) problems.push(`steps[${step.step_number}]${input.problem}`);
-		return {
-			step_number: step.step_number,
-			tool: step.tool,
-			input: input.ok ? input.value : {},
-			reasoning: step.reasoning,
-			depends_on: step.depends_on,
-			requires_approval: false,
-		};
-	});
-	return problems.length > 0
-		? { ok: false, problems }
-		: { ok: true, draft: { goal: parsed.data.goal, steps } };
+	const steps = draftSteps(parsed.data.steps);
+	return steps.ok ? { ok: true, draft: { goal: parsed.data.goal, steps: steps.steps } } : steps;
 }
 
 type StepInput = { ok: true; value: Record<string, Json> } | { ok: false; problem: string };
@@ -77,7 +119,7 @@ type StepInput = { ok: true; value: Record<string, Json> } | { ok: false; proble
  * whole answer, so it has already passed the prototype-key check; its size is capped as if it
  * had been sent encoded.
  */
-function stepInput(step: z.infer<typeof ModelStep>): StepInput {
+function stepInput(step: z.infer<typeof AgentStep>): StepInput {
 	if (step.input_json !== undefined && step.input !== undefined) {
 		return { ok: false, problem: ": give input_json or input, not both" };
 	}

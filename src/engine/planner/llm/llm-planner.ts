@@ -64,7 +64,7 @@ export async function planWithLlm(
 	for (let round = 0; round < 2; round += 1) {
 		let content: string;
 		try {
-			content = await complete(messages, registry, settings, usage);
+			content = await complete(messages, planAnswer(registry), settings, usage);
 		} catch (error) {
 			const { reason, message } = classify(error);
 			return { ok: false, reason, message, latency_ms: now() - started, usage, repairs: round };
@@ -100,10 +100,26 @@ export async function planWithLlm(
 	};
 }
 
+/** The JSON answer a completion must give: its schema, and names for the formats that need one. */
+export interface AnswerSpec {
+	name: string;
+	description: string;
+	schema: Record<string, unknown>;
+	/** Strict structured output needs every key required and no extras; a tenant's schema may not. */
+	strict: boolean;
+}
+
+const planAnswer = (registry: ToolRegistry): AnswerSpec => ({
+	name: "submit_plan",
+	description: "Submit the plan",
+	schema: planJsonSchema(registry.names()),
+	strict: true,
+});
+
 /** One completion in the best format the endpoint supports, falling back on a format refusal. */
-async function complete(
+export async function complete(
 	messages: ChatCompletionMessageParam[],
-	registry: ToolRegistry,
+	answer: AnswerSpec,
 	settings: LlmSettings,
 	usage: TokenUsage,
 ): Promise<string> {
@@ -113,7 +129,7 @@ async function complete(
 	for (const format of formats) {
 		try {
 			const completion = await settings.client.chat.completions.create(
-				request(format, messages, registry, settings.model),
+				request(format, messages, answer, settings.model),
 				{
 					timeout: settings.timeoutMs,
 					maxRetries: 0,
@@ -140,10 +156,10 @@ async function complete(
 function request(
 	format: AnswerFormat,
 	messages: ChatCompletionMessageParam[],
-	registry: ToolRegistry,
+	answer: AnswerSpec,
 	model: string,
 ): ChatCompletionCreateParamsNonStreaming {
-	const schema: Record<string, unknown> = planJsonSchema(registry.names());
+	const { schema } = answer;
 	const base = { model, messages, temperature: 0 };
 	switch (format) {
 		case "json_schema":
@@ -151,7 +167,7 @@ function request(
 				...base,
 				response_format: {
 					type: "json_schema",
-					json_schema: { name: "plan", strict: true, schema },
+					json_schema: { name: answer.name, strict: answer.strict, schema },
 				},
 			};
 		case "json_object":
@@ -162,10 +178,10 @@ function request(
 				tools: [
 					{
 						type: "function",
-						function: { name: "submit_plan", description: "Submit the plan", parameters: schema },
+						function: { name: answer.name, description: answer.description, parameters: schema },
 					},
 				],
-				tool_choice: { type: "function", function: { name: "submit_plan" } },
+				tool_choice: { type: "function", function: { name: answer.name } },
 			};
 	}
 }
@@ -177,7 +193,7 @@ function refusesFormat(error: unknown): boolean {
 	);
 }
 
-function classify(error: unknown): { reason: LlmFailureReason; message: string } {
+export function classify(error: unknown): { reason: LlmFailureReason; message: string } {
 	if (error instanceof OpenAI.APIConnectionTimeoutError)
 		return { reason: "timeout", message: "The model did not answer in time" };
 	if (error instanceof OpenAI.RateLimitError)
