@@ -135,7 +135,15 @@ export function startLlmStub({ port = 0, host = "127.0.0.1" } = {}) {
 						),
 					})
 				: undefined;
-			const script = (name && CASES[name]) || ownPlan || defaultCase(task);
+			// Or a sequence: { contains, answers: [...] }, one answer per call (the last one repeats),
+			// each a JSON value sent as the model's content, for agent rounds and llm.generate.
+			const sequence = scripted?.answers
+				? () => {
+						const answer = scripted.answers.length > 1 ? scripted.answers.shift() : scripted.answers[0];
+						return { content: typeof answer === "string" ? answer : JSON.stringify(answer) };
+					}
+				: undefined;
+			const script = (name && CASES[name]) || ownPlan || sequence || defaultCase(task);
 			const answer = script(round, body);
 			setTimeout(() => reply(res, body, answer), answer.delayMs ?? 0);
 		});
