@@ -176,9 +176,11 @@ export const SettingsSchema = z.object({
 	OPENAI_API_KEY: z.string().optional().describe("secret: the model endpoint's key"),
 	BOOTSTRAP_API_KEY: z.string().optional().describe("secret: the first API key"),
 	STREAM_TOKEN_SECRET: z
-		.string()
-		.min(32, "must be at least 32 characters")
-		.optional()
+		.preprocess(
+			// `STREAM_TOKEN_SECRET=` (as .dev.vars.example has it) means unset, not a short secret.
+			(value) => (value === "" ? undefined : value),
+			z.string().min(32, "must be at least 32 characters").optional(),
+		)
 		.describe("secret: signs stream tokens (production needs it)"),
 });
 

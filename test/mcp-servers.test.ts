@@ -126,6 +126,35 @@ describe("MCP servers as tool sources", () => {
 		expect(again.status).toBe(409);
 	});
 
+	it("never sends a removed server's run to a server registered again under its name", async () => {
+		const { name } = await registerServer();
+		const created = await postJson("/runs", {
+			plan: {
+				goal: "later",
+				steps: [
+					{ step_number: 1, tool: "wait", input: { ms: 300 } },
+					{
+						step_number: 2,
+						tool: `mcp.${name}.lookup_order`,
+						input: { order_id: "R-1" },
+						depends_on: [1],
+					},
+				],
+			},
+		});
+		const { run_id: runId } = (await created.json()) as { run_id: string };
+		expect((await api(`/mcp-servers/${name}`, { method: "DELETE" })).status).toBe(200);
+		const again = await postJson("/mcp-servers", {
+			name,
+			url: `${stub()}/mcp`,
+			headers: { "X-Shop-Key": "new" },
+		});
+		expect(again.status).toBe(201);
+		const run = await settle(runId);
+		expect(run.execution_log[1]?.error?.code).toBe("tool_not_found");
+		expect(await mcpCalls("lookup_order")).not.toContainEqual({ order_id: "R-1" });
+	});
+
 	it("refreshes on demand, and removing the server removes its tools", async () => {
 		const { name } = await registerServer();
 		const refreshed = await api(`/mcp-servers/${name}/refresh`, { method: "POST" });

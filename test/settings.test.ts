@@ -131,4 +131,9 @@ describe("settings", () => {
 			2, 4, 8, 16, 60,
 		]);
 	});
+
+	it("reads an empty secret as unset, as .dev.vars.example writes it", () => {
+		expect(parseSettings({ STREAM_TOKEN_SECRET: "" }).STREAM_TOKEN_SECRET).toBeUndefined();
+		expect(() => parseSettings({ STREAM_TOKEN_SECRET: "short" })).toThrow(/STREAM_TOKEN_SECRET/);
+	});
 });

@@ -94,13 +94,41 @@ describe("tenant HTTP tools: registration", () => {
 			},
 			"input_schema",
 		],
-		["a schema nested too deep", { input_schema: nested(10) }, "input_schema"],
+		["a schema nested too deep", { input_schema: nested(12) }, "input_schema"],
 		[
 			"an oversized schema",
 			{ input_schema: { type: "object", description: "x".repeat(20_000) } },
 			"input_schema",
 		],
 		["an oversized description", { description: "x".repeat(1_001) }, "description"],
+		[
+			"a $ref to nothing",
+			{ input_schema: { type: "object", properties: { a: { $ref: "#/$defs/nope" } } } },
+			"input_schema",
+		],
+		[
+			"a pattern that does not compile",
+			{ input_schema: { type: "object", properties: { a: { type: "string", pattern: "([a-" } } } },
+			"input_schema",
+		],
+		[
+			"a pattern with a nested quantifier",
+			{
+				input_schema: { type: "object", properties: { a: { type: "string", pattern: "^(a+)+$" } } },
+			},
+			"input_schema",
+		],
+		[
+			"a keyword of the wrong kind",
+			{ input_schema: { type: "object", properties: { a: { type: "string", minLength: "3" } } } },
+			"input_schema",
+		],
+		[
+			"required that is not a list",
+			{ input_schema: { type: "object", required: "a" } },
+			"input_schema",
+		],
+		["credentials in the URL", { url: "http://user:pw@127.0.0.1:1/tool" }, "url"],
 		["a host off the allowlist", { url: "https://example.com/tool" }, "url"],
 		["a private address", { url: "http://10.0.0.1/tool" }, "url"],
 		["a non-http URL", { url: "ftp://files.example/tool" }, "url"],
@@ -262,6 +290,21 @@ describe("tenant HTTP tools: calls", () => {
 		expect((await api(`/tools/${name}`)).status).toBe(404);
 		const res = await postJson("/runs", { plan: { goal: "gone", steps: [step(name)] } });
 		expect(res.status).toBe(400);
+	});
+
+	it("never hands a deleted tool's run the secret of a new tool of the same name", async () => {
+		const { name, path, body } = await register();
+		const runId = await runPlan([
+			{ step_number: 1, tool: "wait", input: { ms: 300 } },
+			{ ...step(name), step_number: 2, depends_on: [1] },
+		]);
+		expect((await api(`/tools/${name}`, { method: "DELETE" })).status).toBe(200);
+		const again = await postJson("/tools", { ...body, url: `${body.url}-new` });
+		expect(again.status).toBe(201);
+		const run = await settle(runId);
+		expect(run.execution_log[1]?.error?.code).toBe("tool_not_found");
+		expect(await calls(path)).toHaveLength(0);
+		expect(await calls(`${path}-new`)).toHaveLength(0);
 	});
 
 	it("waits for approval when the tool requires it", async () => {

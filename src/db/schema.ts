@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
  * One row per run, written when the run starts and rewritten when it finishes. JSON columns hold
@@ -33,6 +33,11 @@ export const runs = sqliteTable(
 		archivedAt: text("archived_at"),
 		/** The W3C trace the run was created in, to find a run by its trace. */
 		traceId: text("trace_id"),
+		/** "plan" or "agent"; an agent run's planning rounds; its model spend (budgets). */
+		mode: text("mode").notNull().default("plan"),
+		rounds: integer("rounds").notNull().default(1),
+		llmTokens: integer("llm_tokens").notNull().default(0),
+		costUsd: real("cost_usd").notNull().default(0),
 	},
 	(table) => [
 		index("runs_tenant_created_idx").on(table.tenant, table.createdAt),
@@ -173,6 +178,11 @@ export const toolSecrets = sqliteTable(
 	{
 		tenant: text("tenant").notNull(),
 		name: text("name").notNull(),
+		/**
+		 * The tool's identity, kept across versions and rotations: a tool deleted and registered
+		 * again under its name is another tool, whose secret a run of the old one never gets.
+		 */
+		toolId: text("tool_id").notNull().default(""),
 		secret: text("secret").notNull(),
 		rotatedAt: text("rotated_at").notNull(),
 	},
@@ -186,6 +196,8 @@ export const mcpServers = sqliteTable(
 		tenant: text("tenant").notNull(),
 		name: text("name").notNull(),
 		url: text("url").notNull(),
+		/** This registration's identity: runs of a removed server never reach one registered again. */
+		serverId: text("server_id").notNull().default(""),
 		/** Headers sent on every call (JSON), e.g. the server's own auth: never shown back. */
 		headers: text("headers").notNull(),
 		createdAt: text("created_at").notNull(),

@@ -71,27 +71,46 @@ export async function deleteTool(db: Db, tenant: string, name: string): Promise<
 	return deleted.length > 0;
 }
 
-export async function setSecret(db: Db, tenant: string, name: string, secret: string) {
+export async function setSecret(
+	db: Db,
+	tenant: string,
+	name: string,
+	toolId: string,
+	secret: string,
+) {
 	await db
 		.insert(toolSecrets)
-		.values({ tenant, name, secret, rotatedAt: now() })
+		.values({ tenant, name, toolId, secret, rotatedAt: now() })
 		.onConflictDoUpdate({
 			target: [toolSecrets.tenant, toolSecrets.name],
-			set: { secret, rotatedAt: now() },
+			set: { secret, toolId, rotatedAt: now() },
 		});
 }
 
-export async function secretOf(db: Db, tenant: string, name: string): Promise<string | undefined> {
+/** The secret of the tool `toolId` names, if that tool still holds the name. */
+export async function secretOf(
+	db: Db,
+	tenant: string,
+	name: string,
+	toolId: string,
+): Promise<string | undefined> {
 	const [row] = await db
 		.select({ secret: toolSecrets.secret })
 		.from(toolSecrets)
-		.where(and(eq(toolSecrets.tenant, tenant), eq(toolSecrets.name, name)))
+		.where(
+			and(
+				eq(toolSecrets.tenant, tenant),
+				eq(toolSecrets.name, name),
+				eq(toolSecrets.toolId, toolId),
+			),
+		)
 		.limit(1);
 	return row?.secret;
 }
 
 export interface McpServerRow {
 	name: string;
+	server_id: string;
 	url: string;
 	headers: Record<string, string>;
 	created_at: string;
@@ -111,6 +130,7 @@ export async function mcpServerOf(
 	return row
 		? {
 				name: row.name,
+				server_id: row.serverId,
 				url: row.url,
 				headers: JSON.parse(row.headers) as Record<string, string>,
 				created_at: row.createdAt,
@@ -132,14 +152,14 @@ export async function listMcpServers(db: Db, tenant: string): Promise<McpServerR
 export async function saveMcpServer(
 	db: Db,
 	tenant: string,
-	server: { name: string; url: string; headers: Record<string, string> },
+	server: { name: string; serverId: string; url: string; headers: Record<string, string> },
 ) {
 	await db
 		.insert(mcpServers)
 		.values({ tenant, ...server, headers: JSON.stringify(server.headers), createdAt: now() })
 		.onConflictDoUpdate({
 			target: [mcpServers.tenant, mcpServers.name],
-			set: { url: server.url, headers: JSON.stringify(server.headers) },
+			set: { url: server.url, serverId: server.serverId, headers: JSON.stringify(server.headers) },
 		});
 }
 

@@ -30,9 +30,9 @@ export async function tenantCatalogue(env: Env, tenant: string): Promise<TenantT
 }
 
 /** After a change in this isolate, the next read goes to D1. */
-export function forgetTenantTools(tenant: string, name?: string): void {
+export function forgetTenantTools(tenant: string): void {
 	catalogues.delete(tenant);
-	if (name) secrets.delete(`${tenant}\u0000${name}`);
+	secrets.clear();
 }
 
 /** Tools from recorded definitions (a run's, or a catalogue's). */
@@ -61,17 +61,19 @@ export function runRegistry(settings: Settings) {
 /** Secrets and MCP sessions for `tenant`'s tools, read from D1 when a call needs them. */
 export function tenantToolPort(env: Env, settings: Settings, tenant: string): TenantToolPort {
 	return {
-		async secret(name) {
-			const key = `${tenant}\u0000${name}`;
+		async secret(name, toolId) {
+			const key = `${tenant}\u0000${name}\u0000${toolId}`;
 			const cached = secrets.get(key, Date.now());
 			if (cached !== undefined) return cached ?? undefined;
-			const secret = await secretOf(drizzle(env.DB), tenant, name);
+			const secret = await secretOf(drizzle(env.DB), tenant, name, toolId);
 			secrets.set(key, secret ?? null, Date.now());
 			return secret;
 		},
 		async callMcp(definition, args, ctx) {
 			const server = await mcpServerOf(drizzle(env.DB), tenant, definition.server);
-			if (!server) {
+			// A server registered again under the name is another server: never hand this run's
+			// call (or the new one's headers) across.
+			if (!server || server.server_id !== definition.server_id) {
 				throw new McpUnavailable(
 					"tool_not_found",
 					`The MCP server ${definition.server} was removed`,

@@ -10,8 +10,11 @@ import type { TodoPort } from "./todo/port";
 
 /** What tenants' tools need beyond their recorded definition: secrets stay out of the log. */
 export interface TenantToolPort {
-	/** The HTTP tool's current signing secret; undefined once the tool is deleted. */
-	secret(name: string): Promise<string | undefined>;
+	/**
+	 * The HTTP tool's current signing secret, if the tool is still the one `toolId` names;
+	 * undefined once it was deleted (even if another tool took its name since).
+	 */
+	secret(name: string, toolId: string): Promise<string | undefined>;
 	/** `tools/call` on the tool's MCP server, with the server's current headers. */
 	callMcp(
 		definition: McpToolDefinition,

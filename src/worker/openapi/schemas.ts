@@ -166,6 +166,38 @@ export const TenantToolSchema = z
 	})
 	.meta({ id: "Tool", description: "A tool; answers of POST and of /secret also carry `secret`" });
 
+export const ToolCreatedSchema = z
+	.object({
+		tool: TenantToolSchema,
+		secret: z.string().meta({ description: "The signing secret: shown this once" }),
+	})
+	.meta({ id: "ToolCreated" });
+export const ToolVersionSchema = z.object({ tool: TenantToolSchema }).meta({ id: "ToolVersion" });
+export const SecretSchema = z
+	.object({ name: z.string(), secret: z.string() })
+	.meta({ id: "ToolSecret" });
+export const DeletedSchema = z
+	.object({ name: z.string(), deleted: z.literal(true) })
+	.meta({ id: "Deleted" });
+
 export const McpServerSchema = z
-	.looseObject({ name: z.string().optional(), url: z.string().optional() })
+	.looseObject({
+		name: z.string(),
+		url: z.string(),
+		header_names: z.array(z.string()),
+		created_at: Instant,
+		refreshed_at: Instant.nullable(),
+		tools: z.array(z.string()),
+	})
 	.meta({ id: "McpServer" });
+export const McpServersSchema = z
+	.object({ servers: z.array(McpServerSchema) })
+	.meta({ id: "McpServers" });
+export const McpSyncSchema = z
+	.looseObject({
+		server: z.object({ name: z.string(), url: z.string() }),
+		tools: z.array(TenantToolSchema),
+		skipped: z.array(z.object({ tool: z.string(), reason: z.string() })),
+		deleted: z.array(z.string()).optional(),
+	})
+	.meta({ id: "McpSync", description: "A server's tools after listing them" });

@@ -2,7 +2,12 @@ import { Hono } from "hono";
 import { McpServerBody } from "../../engine/tools/tenant/definition";
 import type { AppEnv } from "../app-env";
 import { doc } from "../openapi/describe";
-import { McpServerSchema } from "../openapi/schemas";
+import {
+	DeletedSchema,
+	McpServerSchema,
+	McpServersSchema,
+	McpSyncSchema,
+} from "../openapi/schemas";
 import {
 	listServers,
 	readServer,
@@ -13,7 +18,8 @@ import {
 import { validate } from "../validate";
 
 const tags = ["Tools"];
-const server = { status: 200, description: "The server and its tools", schema: McpServerSchema };
+const server = { status: 200, description: "The server", schema: McpServerSchema };
+const sync = { status: 200, description: "The server's tools as listed", schema: McpSyncSchema };
 
 /** Remote MCP servers (Streamable HTTP) as sources of tools, each exposed as mcp.<server>.<tool>. */
 export const mcpServers = new Hono<AppEnv>()
@@ -23,7 +29,7 @@ export const mcpServers = new Hono<AppEnv>()
 			summary: "Register an MCP server: its tools are listed at once and become yours",
 			tags,
 			write: true,
-			ok: { ...server, status: 201 },
+			ok: { ...sync, status: 201 },
 			errors: ["tool_exists", "mcp_unusable"],
 		}),
 		validate("json", McpServerBody),
@@ -31,7 +37,11 @@ export const mcpServers = new Hono<AppEnv>()
 	)
 	.get(
 		"/",
-		doc({ summary: "Your MCP servers", tags, ok: { ...server, description: "Every server" } }),
+		doc({
+			summary: "Your MCP servers",
+			tags,
+			ok: { status: 200, description: "Every server", schema: McpServersSchema },
+		}),
 		(c) => listServers(c),
 	)
 	.get(
@@ -45,7 +55,7 @@ export const mcpServers = new Hono<AppEnv>()
 			summary: "Remove an MCP server and its tools",
 			tags,
 			write: true,
-			ok: server,
+			ok: { status: 200, description: "Removed", schema: DeletedSchema },
 			errors: ["tool_not_found"],
 		}),
 		(c) => removeServer(c, c.req.param("name")),
@@ -56,7 +66,7 @@ export const mcpServers = new Hono<AppEnv>()
 			summary: "List the server's tools again (changed ones get a new version)",
 			tags,
 			write: true,
-			ok: server,
+			ok: sync,
 			errors: ["tool_not_found", "mcp_unusable"],
 		}),
 		(c) => refreshMcpServer(c, c.req.param("name")),

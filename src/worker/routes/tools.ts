@@ -5,7 +5,15 @@ import { HttpToolBody, isTenantTool } from "../../engine/tools/tenant/definition
 import type { AppEnv } from "../app-env";
 import type { ApiErrorCode } from "../errors";
 import { doc } from "../openapi/describe";
-import { DryRunSchema, TenantToolSchema, ToolsSchema } from "../openapi/schemas";
+import {
+	DeletedSchema,
+	DryRunSchema,
+	SecretSchema,
+	TenantToolSchema,
+	ToolCreatedSchema,
+	ToolsSchema,
+	ToolVersionSchema,
+} from "../openapi/schemas";
 import { DryRunBody, dryRun } from "../tools/dry-run";
 import {
 	registerHttpTool,
@@ -60,7 +68,7 @@ export const tools = new Hono<AppEnv>()
 			ok: {
 				status: 201,
 				description: "The tool, version 1, and its secret",
-				schema: TenantToolSchema,
+				schema: ToolCreatedSchema,
 			},
 			errors: ["tool_exists"],
 		}),
@@ -90,7 +98,7 @@ export const tools = new Hono<AppEnv>()
 			summary: "A new version of your HTTP tool (runs already planned keep theirs)",
 			tags,
 			write: true,
-			ok: one,
+			ok: { status: 200, description: "The new version", schema: ToolVersionSchema },
 			errors: ["tool_not_found"],
 		}),
 		validate("json", HttpToolBody),
@@ -102,7 +110,7 @@ export const tools = new Hono<AppEnv>()
 			summary: "Delete your HTTP tool",
 			tags,
 			write: true,
-			ok: one,
+			ok: { status: 200, description: "Deleted", schema: DeletedSchema },
 			errors: ["tool_not_found"],
 		}),
 		(c) => removeHttpTool(c, c.req.param("name")),
@@ -113,7 +121,7 @@ export const tools = new Hono<AppEnv>()
 			summary: "Rotate your HTTP tool's signing secret (answers the new one)",
 			tags,
 			write: true,
-			ok: one,
+			ok: { status: 200, description: "The new secret", schema: SecretSchema },
 			errors: ["tool_not_found"],
 		}),
 		(c) => rotateSecret(c, c.req.param("name")),

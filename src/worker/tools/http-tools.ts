@@ -70,15 +70,17 @@ export async function registerHttpTool(c: Context<AppEnv>, body: z.output<typeof
 			`You already have a tool named '${body.name}': PUT /tools/${body.name} makes a new version`,
 		);
 	}
+	const toolId = crypto.randomUUID();
 	const stored = await storeVersion<HttpToolDefinition>(db, c.var.tenant, {
 		kind: "http",
 		...body,
+		tool_id: toolId,
 		input_schema: body.input_schema as JsonSchema,
 		...(body.output_schema ? { output_schema: body.output_schema as JsonSchema } : {}),
 	});
 	const secret = newSecret();
-	await setSecret(db, c.var.tenant, body.name, secret);
-	forgetTenantTools(c.var.tenant, body.name);
+	await setSecret(db, c.var.tenant, body.name, toolId, secret);
+	forgetTenantTools(c.var.tenant);
 	return c.json({ tool: describeTenantTool(stored), secret }, 201);
 }
 
@@ -93,15 +95,17 @@ export async function replaceHttpTool(
 			issues: [{ path: "name", message: "Must match the path" }],
 		});
 	}
-	if (!(await current(c, name))) throw notFound(name);
+	const previous = await current(c, name);
+	if (!previous) throw notFound(name);
 	checkDefinition(c, body);
 	const stored = await storeVersion<HttpToolDefinition>(drizzle(c.env.DB), c.var.tenant, {
 		kind: "http",
 		...body,
+		tool_id: previous.tool_id,
 		input_schema: body.input_schema as JsonSchema,
 		...(body.output_schema ? { output_schema: body.output_schema as JsonSchema } : {}),
 	});
-	forgetTenantTools(c.var.tenant, name);
+	forgetTenantTools(c.var.tenant);
 	return c.json({ tool: describeTenantTool(stored) });
 }
 
@@ -114,15 +118,16 @@ export async function removeHttpTool(c: Context<AppEnv>, name: string) {
 		);
 	}
 	if (!(await deleteTool(drizzle(c.env.DB), c.var.tenant, name))) throw notFound(name);
-	forgetTenantTools(c.var.tenant, name);
+	forgetTenantTools(c.var.tenant);
 	return c.json({ name, deleted: true });
 }
 
 /** POST /tools/:name/secret: a new secret at once; the old one stops working everywhere within 30 s. */
 export async function rotateSecret(c: Context<AppEnv>, name: string) {
-	if (!(await current(c, name))) throw notFound(name);
+	const tool = await current(c, name);
+	if (!tool) throw notFound(name);
 	const secret = newSecret();
-	await setSecret(drizzle(c.env.DB), c.var.tenant, name, secret);
-	forgetTenantTools(c.var.tenant, name);
+	await setSecret(drizzle(c.env.DB), c.var.tenant, name, tool.tool_id, secret);
+	forgetTenantTools(c.var.tenant);
 	return c.json({ name, secret });
 }

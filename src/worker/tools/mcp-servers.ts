@@ -33,7 +33,7 @@ const notFound = (name: string) =>
 
 /** What a server lists, as tool definitions; a tool that cannot be used is skipped, with why. */
 function definitionsOf(
-	server: { name: string; url: string },
+	server: { name: string; url: string; server_id: string },
 	listed: ListedTool[],
 	timeoutMs: number,
 ) {
@@ -52,6 +52,7 @@ function definitionsOf(
 				kind: "mcp",
 				name,
 				server: server.name,
+				server_id: server.server_id,
 				server_url: server.url,
 				tool: tool.name,
 				description: String(tool.description ?? tool.name).slice(0, MAX_TOOL_DESCRIPTION),
@@ -84,10 +85,11 @@ async function listTools(c: Context<AppEnv>, server: z.output<typeof McpServerBo
 			timeoutMs: c.var.settings.MCP_TIMEOUT_MS,
 		});
 	} catch (error) {
-		const reason = error instanceof Error ? error.message : String(error);
+		// The SDK's own words can be a dump of a schema error: the first line says enough.
+		const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
 		throw new AppError<ApiErrorCode>(
 			"mcp_unusable",
-			`The MCP server at ${server.url} could not list its tools: ${reason.slice(0, 300)}`,
+			`The MCP server at ${server.url} could not list its tools: ${reason.slice(0, 200)}`,
 		);
 	}
 }
@@ -112,12 +114,11 @@ async function syncTools(
 				: await storeVersion<McpToolDefinition>(db, c.var.tenant, tool),
 		);
 	}
-	for (const gone of before.filter((t) => !tools.some((tool) => tool.name === t.name))) {
-		await deleteTool(db, c.var.tenant, gone.name);
-	}
+	const gone = before.filter((t) => !tools.some((tool) => tool.name === t.name));
+	for (const tool of gone) await deleteTool(db, c.var.tenant, tool.name);
 	await markRefreshed(db, c.var.tenant, serverName);
 	forgetTenantTools(c.var.tenant);
-	return stored;
+	return { stored, deleted: gone.map((tool) => tool.name) };
 }
 
 /** POST /mcp-servers: lists the server's tools first, so a server that cannot answer is refused. */
@@ -129,17 +130,19 @@ export async function registerMcpServer(c: Context<AppEnv>, body: z.output<typeo
 			`You already have an MCP server named '${body.name}'`,
 		);
 	}
+	const serverId = crypto.randomUUID();
 	const { tools, skipped } = definitionsOf(
-		body,
+		{ ...body, server_id: serverId },
 		await listTools(c, body),
 		c.var.settings.MCP_TIMEOUT_MS,
 	);
 	await saveMcpServer(db, c.var.tenant, {
 		name: body.name,
+		serverId,
 		url: body.url,
 		headers: body.headers ?? {},
 	});
-	const stored = await syncTools(c, body.name, tools);
+	const { stored } = await syncTools(c, body.name, tools);
 	return c.json({ server: { name: body.name, url: body.url }, tools: stored, skipped }, 201);
 }
 
@@ -152,8 +155,8 @@ export async function refreshMcpServer(c: Context<AppEnv>, name: string) {
 		await listTools(c, server),
 		c.var.settings.MCP_TIMEOUT_MS,
 	);
-	const stored = await syncTools(c, name, tools);
-	return c.json({ server: { name, url: server.url }, tools: stored, skipped });
+	const { stored, deleted } = await syncTools(c, name, tools);
+	return c.json({ server: { name, url: server.url }, tools: stored, skipped, deleted });
 }
 
 /** A server as the API shows it: its headers' names, never their values. */

@@ -26,7 +26,13 @@ export const McpServerName = z
 		"A server name is lower-case letters, digits, _ and -, up to 31",
 	);
 
-const Url = z.url({ protocol: /^https?$/, error: "An http or https URL" }).max(2_048);
+const Url = z
+	.url({ protocol: /^https?$/, error: "An http or https URL" })
+	.max(2_048)
+	.refine((url) => {
+		const { username, password } = new URL(url);
+		return username === "" && password === "";
+	}, "No credentials in the URL: they would be stored and shown; use headers (MCP) or the signature");
 
 /** What a tenant sends to register (or replace) an HTTP tool. Schemas are checked apart. */
 export const HttpToolBody = z
@@ -58,6 +64,8 @@ export const McpServerBody = z
 export interface HttpToolDefinition extends Omit<HttpToolBody, "input_schema" | "output_schema"> {
 	kind: "http";
 	version: number;
+	/** Kept by every version; a tool deleted and registered again gets a new one. */
+	tool_id: string;
 	input_schema: JsonSchema;
 	output_schema?: JsonSchema;
 }
@@ -68,6 +76,8 @@ export interface McpToolDefinition {
 	name: string;
 	version: number;
 	server: string;
+	/** The server's registration; a server removed and registered again gets a new one. */
+	server_id: string;
 	server_url: string;
 	tool: string;
 	description: string;

@@ -71,7 +71,7 @@ async function call(
 	const target = new URL(url);
 	const refusal = checkUrl(target, ctx.services.http.allowlist);
 	if (refusal) return fail("host_not_allowed", refusal);
-	const secret = await ctx.services.tenantTools?.secret(definition.name);
+	const secret = await ctx.services.tenantTools?.secret(definition.name, definition.tool_id);
 	if (!secret) return fail("tool_not_found", `${definition.name} has been deleted`);
 	const body = JSON.stringify(payload);
 	const headers = new Headers({
@@ -93,7 +93,8 @@ async function call(
 	}
 	const { text, truncated } = await readCapped(response, MAX_TOOL_OUTPUT_BYTES);
 	if (response.status === 429 || response.status >= 500) {
-		return fail("http_status", `${target.host} answered ${response.status}`, true);
+		const detail = remoteMessage(text);
+		return fail("http_status", `${definition.name} answered ${response.status}: ${detail}`, true);
 	}
 	if (response.status >= 300) {
 		const detail =
