@@ -139,7 +139,8 @@ export function startLlmStub({ port = 0, host = "127.0.0.1" } = {}) {
 			// each a JSON value sent as the model's content, for agent rounds and llm.generate.
 			const sequence = scripted?.answers
 				? () => {
-						const answer = scripted.answers.length > 1 ? scripted.answers.shift() : scripted.answers[0];
+						const answer =
+							scripted.answers.length > 1 ? scripted.answers.shift() : scripted.answers[0];
 						return { content: typeof answer === "string" ? answer : JSON.stringify(answer) };
 					}
 				: undefined;

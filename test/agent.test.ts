@@ -5,7 +5,10 @@ import { api, eventsOf, postJson, settle } from "./fixtures/runs";
 
 const llmRoot = () => inject("llmStubUrl").replace(/\/v1$/, "");
 let counter = 0;
-const marker = (name: string) => `#${name}-${Date.now().toString(36)}${(counter += 1)}`;
+const marker = (name: string) => {
+	counter += 1;
+	return `#${name}-${Date.now().toString(36)}${counter}`;
+};
 
 /** The stub model answers requests containing `contains` with `answers`, one per call. */
 async function scriptAnswers(contains: string, answers: unknown[]) {

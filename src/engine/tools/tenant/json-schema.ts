@@ -121,10 +121,11 @@ function walk(node: unknown, root: Node, path: string, depth: number, problems: 
 			}
 		} else if (SCHEMA_LISTS.includes(key)) {
 			if (!Array.isArray(value)) problems.push(`${at(key)}: must be a list of schemas`);
-			else
-				value.forEach((child, index) =>
-					walk(child, root, `${at(key)}/${index}`, depth + 1, problems),
-				);
+			else {
+				for (const [index, child] of value.entries()) {
+					walk(child, root, `${at(key)}/${index}`, depth + 1, problems);
+				}
+			}
 		}
 	}
 }
