@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import type { RunEvent } from "../src/engine/run/events";
 import { call, json as jsonBody } from "./fixtures/auth";
@@ -89,6 +90,16 @@ describe("agent runs", () => {
 			execution_log: unknown[];
 		};
 		expect(early.execution_log).toHaveLength(1);
+		// The archive keeps the spend: the D1 row, and /stats over the day.
+		const row = await env.DB.prepare("SELECT mode, rounds, llm_tokens FROM runs WHERE run_id = ?")
+			.bind(runId)
+			.first();
+		expect(row).toEqual({ mode: "agent", rounds: 2, llm_tokens: 360 });
+		const stats = (await (await api(`/stats?since=${run.created_at.slice(0, 10)}`)).json()) as {
+			spend: { llm_tokens: number; agent_runs: number; agent_rounds: number };
+		};
+		expect(stats.spend.agent_runs).toBeGreaterThanOrEqual(1);
+		expect(stats.spend.llm_tokens).toBeGreaterThanOrEqual(360);
 	});
 
 	it("ends after max_rounds when the model never says done", async () => {

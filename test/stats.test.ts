@@ -45,6 +45,14 @@ const runs: SeedRun[] = [
 	{ run_id: "e", created_at: day(5), prompt: "e", steps: [{ tool: "calculator" }] },
 ];
 
+const NOTHING_SPENT = {
+	llm_tokens: 0,
+	cost_usd: 0,
+	agent_runs: 0,
+	agent_rounds: 0,
+	budget_exceeded: 0,
+};
+
 // Run c was planned "llm" with no model call recorded: one LLM run, no tokens, no latency.
 const ONE_LLM_RUN_WITHOUT_CALLS = {
 	runs: 1,
@@ -95,6 +103,7 @@ describe("stats", () => {
 				{ planner: "llm", runs: 1 },
 			],
 			llm: ONE_LLM_RUN_WITHOUT_CALLS,
+			spend: NOTHING_SPENT,
 		});
 	});
 
@@ -130,6 +139,7 @@ describe("stats", () => {
 				{ planner: "rules", runs: 1 },
 			],
 			llm: ONE_LLM_RUN_WITHOUT_CALLS,
+			spend: NOTHING_SPENT,
 		});
 	});
 

@@ -89,6 +89,10 @@ function runStatements(db: DrizzleD1Database, state: RunState, options: ArchiveO
 			: null,
 		archivedAt: options.archivedAt ?? null,
 		traceId: state.trace?.trace_id ?? null,
+		mode: state.options.mode,
+		rounds: state.rounds,
+		llmTokens: state.llm.tokens,
+		costUsd: state.llm.cost_usd,
 	};
 	const { runId: _runId, ...update } = row;
 	const stepRows = state.execution_log.map((step) => ({

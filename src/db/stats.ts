@@ -1,6 +1,13 @@
 import { and, eq, gte, lt } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import { combine, emptySummary, percentileOf, type Summary } from "../engine/stats/summary";
+import {
+	combine,
+	emptySpend,
+	emptySummary,
+	percentileOf,
+	type Spend,
+	type Summary,
+} from "../engine/stats/summary";
 import { statsContributions, statsDays, statsHours } from "./schema";
 
 export interface StatsWindow {
@@ -163,5 +170,17 @@ export async function runStats(db: DrizzleD1Database, window: StatsWindow) {
 				p99: p(summary.llm_latency, 0.99),
 			},
 		},
+		spend: spendOf(summary.spend ?? emptySpend()),
+	};
+}
+
+/** What the window's runs spent: model tokens and cost (all rounds and llm.generate steps). */
+function spendOf(spend: Spend) {
+	return {
+		llm_tokens: spend.llm_tokens,
+		cost_usd: spend.cost_micro_usd / 1_000_000,
+		agent_runs: spend.agent_runs,
+		agent_rounds: spend.agent_rounds,
+		budget_exceeded: spend.budget_exceeded,
 	};
 }

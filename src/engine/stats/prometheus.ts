@@ -115,6 +115,11 @@ export function prometheusText(summary: Summary, breakers: readonly BreakerGauge
 	out.add("agent_llm_tokens_total", { kind: "completion" }, summary.llm.completion);
 	out.family("agent_llm_latency_ms", "histogram", "Latency of the LLM planner's uncached calls.");
 	out.histogram("agent_llm_latency_ms", {}, summary.llm_latency);
+	const spend = summary.spend;
+	out.family("agent_runs_budget_exceeded_total", "counter", "Runs a spent budget stopped.");
+	out.add("agent_runs_budget_exceeded_total", {}, spend?.budget_exceeded ?? 0);
+	out.family("agent_llm_cost_usd_total", "counter", "Model spend of runs, by LLM_PRICES (US$).");
+	out.add("agent_llm_cost_usd_total", {}, (spend?.cost_micro_usd ?? 0) / 1_000_000);
 	out.family(
 		"agent_breaker_open",
 		"gauge",

@@ -26,7 +26,37 @@ export interface Summary {
 	errors: Record<string, number>;
 	llm: { runs: number; fell_back: number; cached: number; prompt: number; completion: number };
 	llm_latency: Histogram;
+	/**
+	 * What runs spent (planning rounds and llm.generate steps): tokens, cost in micro-dollars
+	 * (integers add up exactly), agent runs and their rounds, and runs a budget stopped.
+	 * Absent from summaries written before budgets existed.
+	 */
+	spend?: Spend;
 }
+
+export interface Spend {
+	llm_tokens: number;
+	cost_micro_usd: number;
+	agent_runs: number;
+	agent_rounds: number;
+	budget_exceeded: number;
+}
+
+const SPEND_KEYS = [
+	"llm_tokens",
+	"cost_micro_usd",
+	"agent_runs",
+	"agent_rounds",
+	"budget_exceeded",
+] as const;
+
+export const emptySpend = (): Spend => ({
+	llm_tokens: 0,
+	cost_micro_usd: 0,
+	agent_runs: 0,
+	agent_rounds: 0,
+	budget_exceeded: 0,
+});
 
 export function emptySummary(): Summary {
 	return {
@@ -37,6 +67,7 @@ export function emptySummary(): Summary {
 		errors: {},
 		llm: { runs: 0, fell_back: 0, cached: 0, prompt: 0, completion: 0 },
 		llm_latency: {},
+		spend: emptySpend(),
 	};
 }
 
@@ -84,6 +115,14 @@ export function summaryOf(state: RunState, events: readonly RunEvent[] = []): Su
 			addTo(summary.errors, `${data.error.code}\u0000${data.error.message}`, 1);
 		}
 	}
+	const agent = state.options.mode === "agent";
+	summary.spend = {
+		llm_tokens: state.llm.tokens,
+		cost_micro_usd: Math.round(state.llm.cost_usd * 1_000_000),
+		agent_runs: agent ? 1 : 0,
+		agent_rounds: agent ? state.rounds : 0,
+		budget_exceeded: state.stop ? 1 : 0,
+	};
 	const planning = state.plan.planning;
 	if (state.plan.planner.startsWith("llm")) {
 		summary.llm = {
@@ -112,6 +151,10 @@ export function combine(into: Summary, from: Summary, sign: 1 | -1 = 1): Summary
 	merge(into.llm_latency, from.llm_latency);
 	for (const key of ["runs", "fell_back", "cached", "prompt", "completion"] as const) {
 		into.llm[key] += sign * from.llm[key];
+	}
+	if (from.spend) {
+		into.spend ??= emptySpend();
+		for (const key of SPEND_KEYS) into.spend[key] += sign * from.spend[key];
 	}
 	for (const [name, tool] of Object.entries(from.tools)) {
 		const target = toolIn(into, name);
