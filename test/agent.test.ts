@@ -200,6 +200,57 @@ describe("agent runs", () => {
 		expect(run.rounds).toBe(2);
 	});
 
+	it("with replan_on_failure, answers a step that failed for good with one more round", async () => {
+		const tag = marker("recover");
+		await scriptAnswers(tag, [
+			plan(
+				planStep(1, "calculator", { expression: "1/0" }),
+				planStep(
+					2,
+					"calculator",
+					{ expression: "x + 1", variables: { x: { $ref: "steps.1.output" } } },
+					[1],
+				),
+				planStep(3, "calculator", { expression: "2+2" }),
+			),
+			round(
+				false,
+				"step 1 divided by zero: divide by two instead",
+				planStep(4, "calculator", { expression: "1/2" }),
+			),
+			round(true, "half is what was wanted"),
+		]);
+		const runId = await created(
+			await postJson("/runs", {
+				prompt: `Halve one ${tag}`,
+				planner: "llm",
+				mode: "agent",
+				replan_on_failure: true,
+			}),
+		);
+		const run = await settle(runId);
+		expect(run.status).toBe("completed");
+		expect(run.execution_log.map((s) => s.status)).toEqual([
+			"failed",
+			"skipped",
+			"succeeded",
+			"succeeded",
+		]);
+		expect(run.result).toBe(0.5);
+		const extended = (await eventsOf(runId)).find((e) => e.data.type === "plan_extended")?.data;
+		expect(extended).toMatchObject({ after_failure: true, round: 2 });
+		// Without the option, the same failure fails the run at once, with no round.
+		const plain = marker("plain");
+		await scriptAnswers(plain, [plan(planStep(1, "calculator", { expression: "1/0" }))]);
+		const failed = await settle(
+			await created(
+				await postJson("/runs", { prompt: `Halve ${plain}`, planner: "llm", mode: "agent" }),
+			),
+		);
+		expect(failed).toMatchObject({ status: "failed", error: { code: "math_error" } });
+		expect(await requestsWith(plain)).toHaveLength(1);
+	});
+
 	it("refuses an agent run from a plan", async () => {
 		const res = await postJson("/runs", { mode: "agent", plan: { goal: "g", steps: [] } });
 		expect(res.status).toBe(400);

@@ -4,7 +4,7 @@ import { agentRound } from "../engine/planner/llm/agent-round";
 import { OUTAGE_REASONS } from "../engine/planner/llm/llm-planner";
 import { costOf } from "../engine/run/budget";
 import type { RunEventData } from "../engine/run/events";
-import { runResult } from "../engine/run/scheduler";
+import { liveFailures, runResult } from "../engine/run/scheduler";
 import type { RunState } from "../engine/run/state";
 import type { ToolRegistry } from "../engine/tools/registry";
 import type { Settings } from "../settings";
@@ -61,6 +61,7 @@ export async function planningRound(
 			steps: result.steps,
 			spend,
 			tools: fresh.filter((tool) => used.has(tool.name)),
+			...(liveFailures(state).length > 0 ? { after_failure: true } : {}),
 		},
 	];
 }

@@ -70,6 +70,8 @@ export const RunOptionsSchema = z
 		 */
 		mode: z.enum(["plan", "agent"]).default("plan"),
 		max_rounds: z.number().int().min(1).max(20).default(DEFAULT_MAX_ROUNDS),
+		/** An agent run whose step fails for good asks the model once, instead of failing. */
+		replan_on_failure: z.boolean().default(false),
 		budget: BudgetSchema.default({}),
 	})
 	.strict();

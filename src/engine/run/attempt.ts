@@ -3,13 +3,14 @@
  * durable sleep, or through its tool's gate), what the gate's verdict means, and which event an
  * attempt's result becomes. The run's object only carries them out (src/durable/run-driver.ts).
  */
+
 import type { Json } from "../json";
 import { type RetryPolicy, resolvePolicy } from "../resilience/retry-policy";
 import type { ToolRegistry } from "../tools/registry";
 import { fail, type Tool, type ToolResult } from "../tools/types";
 import type { RunEventData } from "./events";
 import { checkInput, prepareInput } from "./execute-step";
-import { recordedOutputs, STARTABLE_STATUSES, settleAttempt } from "./scheduler";
+import { failureStops, recordedOutputs, STARTABLE_STATUSES, settleAttempt } from "./scheduler";
 import { isTerminal, type RunState, type StepState } from "./state";
 
 /**
@@ -120,10 +121,10 @@ export function afterGate(
 
 /** Whether `attempt` may still start: the run goes on and the step has not moved meanwhile. */
 export function isStartable(state: RunState, step: StepState, attempt: number): boolean {
-	const failed = state.execution_log.some((candidate) => candidate.status === "failed");
 	return (
 		!state.cancel &&
-		!failed &&
+		!state.stop &&
+		!failureStops(state) &&
 		!isTerminal(state) &&
 		step.attempts === attempt - 1 &&
 		STARTABLE_STATUSES.has(step.status)

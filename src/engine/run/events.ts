@@ -50,6 +50,8 @@ export type RunEventData =
 			spend: LlmSpend;
 			/** Tenant tools the new steps use that the run had not recorded yet. */
 			tools?: TenantToolDefinition[];
+			/** The round answered a failed step (replan_on_failure): failures so far stand aside. */
+			after_failure?: boolean;
 	  }
 	/** An agent run's loop ended: the model said the goal is met, or the rounds ran out. */
 	| {

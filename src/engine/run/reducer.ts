@@ -176,6 +176,7 @@ function created(
 			cost_usd: data.plan.planning?.cost_usd ?? 0,
 		},
 		stop: null,
+		superseded: [],
 		agent: null,
 		execution_log: data.plan.steps.map(pendingStep),
 		result: null,
@@ -281,8 +282,14 @@ function extended(
 	data: Extract<RunEventData, { type: "plan_extended" }>,
 ): RunState {
 	const known = new Set(state.tools.map((tool) => tool.name));
+	const answered = data.after_failure
+		? state.execution_log
+				.filter((step) => step.status === "failed" || step.status === "skipped")
+				.map((step) => step.step_number)
+		: [];
 	return {
 		...state,
+		superseded: [...new Set([...state.superseded, ...answered])],
 		rounds: data.round,
 		llm: spent(state.llm, data.spend),
 		tools: [...state.tools, ...(data.tools ?? []).filter((tool) => !known.has(tool.name))],

@@ -54,8 +54,11 @@ export function nextActions(state: RunState, now: number, tools: ToolTraits): Ne
 	if (state.stop) return wind(state, now, tools, "budget");
 	const breach = breachOf(state, now);
 	if (breach) return { ...NOTHING, events: [{ type: "budget_exceeded", ...breach }] };
-	if (state.execution_log.some((step) => step.status === "failed")) {
-		return wind(state, now, tools, "failure");
+	if (liveFailures(state).length > 0) {
+		if (!mayReplanOnFailure(state)) return wind(state, now, tools, "failure");
+		// The model will be asked once the rest has run: skip only what can never run now.
+		const doomed = doomedSteps(state);
+		if (doomed.length > 0) return { ...NOTHING, events: doomed };
 	}
 	const actions: NextActions = { ...NOTHING, start: [], events: [], expired: [] };
 	const wakeAt = (ms: number) => {
@@ -126,8 +129,16 @@ export function nextActions(state: RunState, now: number, tools: ToolTraits): Ne
 			}
 		}
 	}
-	const succeeded = (step: StepState) => step.status === "succeeded";
-	if (actions.events.length === 0 && state.execution_log.every(succeeded)) {
+	const superseded = new Set(state.superseded);
+	const settled = (step: StepState) =>
+		step.status === "succeeded" ||
+		superseded.has(step.step_number) ||
+		((step.status === "failed" || step.status === "skipped") && mayReplanOnFailure(state));
+	if (
+		actions.events.length === 0 &&
+		actions.start.length === 0 &&
+		state.execution_log.every(settled)
+	) {
 		return finish(state, now);
 	}
 	return actions;
@@ -260,6 +271,49 @@ function isQueued(step: StepState): boolean {
 
 function isSleeping(step: StepState): boolean {
 	return step.status === "running" && step.next_attempt_at !== null;
+}
+
+/** Failed steps no planning round has answered yet. */
+export function liveFailures(state: RunState): StepState[] {
+	const superseded = new Set(state.superseded);
+	return state.execution_log.filter(
+		(step) => step.status === "failed" && !superseded.has(step.step_number),
+	);
+}
+
+/** A failure that ends the run: one no planning round has answered, nor will. */
+export function failureStops(state: RunState): boolean {
+	return liveFailures(state).length > 0 && !mayReplanOnFailure(state);
+}
+
+/** An agent run with replan_on_failure that has not used its one failure round, rounds left. */
+function mayReplanOnFailure(state: RunState): boolean {
+	return (
+		state.options.mode === "agent" &&
+		state.options.replan_on_failure &&
+		state.superseded.length === 0 &&
+		state.rounds < state.options.max_rounds
+	);
+}
+
+/** Steps that wait on a failed or skipped step, to skip now: they can never run. */
+function doomedSteps(state: RunState): RunEventData[] {
+	const status = new Map(state.execution_log.map((step) => [step.step_number, step.status]));
+	const events: RunEventData[] = [];
+	for (const step of state.plan.steps) {
+		if (status.get(step.step_number) !== "pending") continue;
+		const blocker = step.depends_on.find(
+			(n) => status.get(n) === "failed" || status.get(n) === "skipped",
+		);
+		if (blocker !== undefined) {
+			events.push({
+				type: "step_skipped",
+				step: step.step_number,
+				reason: `Not started because step ${blocker} did not succeed`,
+			});
+		}
+	}
+	return events;
 }
 
 function dependenciesMet(state: RunState, stepNumber: number): boolean {

@@ -87,6 +87,11 @@ export interface RunState {
 	llm: { tokens: number; cost_usd: number };
 	/** Set when a budget is spent: nothing more starts, and the run ends failed. */
 	stop: { budget: BudgetName; used: number; limit: number; at: string } | null;
+	/**
+	 * Failed and skipped steps a planning round answered (replan_on_failure): they stay as they
+	 * are, but no longer fail the run.
+	 */
+	superseded: number[];
 	/** Why an agent run's loop ended: the model said the goal is met, or rounds ran out. */
 	agent: { outcome: "goal_met" | "max_rounds"; reason: string } | null;
 	/** Set by a cancel request; compensation follows it when asked for. */
