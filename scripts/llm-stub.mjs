@@ -85,7 +85,18 @@ const CASES = {
 			: { toolCall: plan([step(1, "calculator", { expression: "9*9" })]) },
 };
 
-function defaultCase(fencedTask) {
+function defaultCase(fencedTask, body) {
+	const system = body?.messages?.find((message) => message.role === "system")?.content ?? "";
+	// An agent run's later round: the stub always judges the goal met.
+	if (system.includes("This run is an agent")) {
+		return () => ({
+			content: JSON.stringify({ done: true, reason: "stub: the goal is met", steps: [] }),
+		});
+	}
+	// An llm.generate step: JSON when a schema is asked for (an empty object), else a sentence.
+	if (system.includes("You carry out one step")) {
+		return () => ({ content: body.response_format || body.tools ? "{}" : "stub answer" });
+	}
 	const task = fencedTask.replace(/<\/?user_task>/g, "").trim();
 	const expression = task.match(/[\d(][\d\s+\-*/().^]*[+\-*/^][\d\s+\-*/().^]*[\d)]/)?.[0];
 	return () => ({
@@ -144,7 +155,7 @@ export function startLlmStub({ port = 0, host = "127.0.0.1" } = {}) {
 						return { content: typeof answer === "string" ? answer : JSON.stringify(answer) };
 					}
 				: undefined;
-			const script = (name && CASES[name]) || ownPlan || sequence || defaultCase(task);
+			const script = (name && CASES[name]) || ownPlan || sequence || defaultCase(task, body);
 			const answer = script(round, body);
 			setTimeout(() => reply(res, body, answer), answer.delayMs ?? 0);
 		});
