@@ -1,5 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createFollowRead } from "../docs/examples/client";
 import { createClient, followRun, type LiveMessage } from "../src/client";
 
 // The typed client against the Worker in-process: the same calls as docs/examples/client.ts.
@@ -23,6 +24,18 @@ describe("the typed client", () => {
 		const view = await read.json();
 		expect(view.status).toBe("completed");
 		expect(view.result).toBe(43);
+	});
+
+	it("runs the documented example, docs/examples/client.ts, to the end", async () => {
+		const lines: string[] = [];
+		const view = await createFollowRead(api, "calculate 2+3", (...parts) =>
+			lines.push(parts.join(" ")),
+		);
+		expect(view.status).toBe("completed");
+		expect(view.result).toBe(5);
+		expect(lines.at(0)).toMatch(/^run [0-9a-f]{64}: 1 steps$/);
+		expect(lines).toContain(`completed 5`);
+		expect(lines.some((line) => line.endsWith("run_completed"))).toBe(true);
 	});
 
 	it("answers errors in the API's one shape, typed by status", async () => {

@@ -59,6 +59,15 @@ describe("stream tokens", () => {
 		expect(cancel.status).toBe(401);
 	});
 
+	it("open no run of another tenant, even with a genuine token of that tenant's own run", async () => {
+		await storeKey(GLOBEX, "globex");
+		const theirs = await createRun(GLOBEX);
+		const { body } = await tokenFor(theirs, GLOBEX);
+		expect((await stream(theirs, body.token)).status).toBe(200);
+		const acmeRun = await createRun();
+		expect((await stream(acmeRun, body.token)).status).toBe(401);
+	});
+
 	it("refuse expired, altered and foreign-signed tokens with 401", async () => {
 		const runId = await createRun();
 		const settings = parseSettings({ ...env, ...withSecret });

@@ -100,3 +100,10 @@ document.getElementById("create-form").addEventListener("submit", async (event) 
 });
 
 await load(undefined);
+// The list comes from the archive (a run is listed once it has been live a second): refresh the
+// page shown every few seconds while the tab is visible, so new runs and their statuses appear.
+setInterval(() => {
+	if (document.visibilityState === "visible" && !document.getElementById("key-dialog").open) {
+		void load(current);
+	}
+}, 3_000);
