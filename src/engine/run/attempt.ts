@@ -10,7 +10,8 @@ import type { ToolRegistry } from "../tools/registry";
 import { fail, type Tool, type ToolResult } from "../tools/types";
 import type { RunEventData } from "./events";
 import { checkInput, prepareInput } from "./execute-step";
-import { failureStops, recordedOutputs, STARTABLE_STATUSES, settleAttempt } from "./scheduler";
+import { failureStops } from "./failures";
+import { recordedOutputs, STARTABLE_STATUSES, settleAttempt } from "./scheduler";
 import { isTerminal, type RunState, type StepState } from "./state";
 
 /**
