@@ -56,6 +56,10 @@ const FORWARDED = [
 	"DEFAULT_PLANNER",
 	"HTTP_ALLOWLIST",
 	"TRACING",
+	"BUDGETS",
+	"LLM_PRICES",
+	"MCP_TIMEOUT_MS",
+	"STREAM_TOKEN_TTL_S",
 ];
 // A named environment (--env bench) brings its own ENVIRONMENT from wrangler.toml.
 const named = args.some((arg) => ["--env", "-e"].includes(arg.split("=")[0]));

@@ -165,6 +165,8 @@ describe("agent runs", () => {
 		expect(run.status).toBe("failed");
 		expect(run.error).toMatchObject({ code: "replan_failed" });
 		expect(run.execution_log.map((s) => s.tool)).toEqual(["calculator"]);
+		// The plan and both rejected answers of the round: every call's tokens count.
+		expect(run.budget.used.llm_tokens).toBe(360);
 	});
 
 	it("forks from a step of round 2, reusing round 1 and continuing the loop", async () => {
@@ -198,6 +200,8 @@ describe("agent runs", () => {
 		expect(run.execution_log[0]?.reused_from).toBe(source);
 		expect(run.execution_log[1]?.reused_from).toBeNull();
 		expect(run.rounds).toBe(2);
+		// The fork pays for its own round only, not for the plan it inherited.
+		expect(run.budget.used.llm_tokens).toBe(120);
 	});
 
 	it("with replan_on_failure, answers a step that failed for good with one more round", async () => {
@@ -249,6 +253,34 @@ describe("agent runs", () => {
 		);
 		expect(failed).toMatchObject({ status: "failed", error: { code: "math_error" } });
 		expect(await requestsWith(plain)).toHaveLength(1);
+	});
+
+	it("refuses a failure round whose new steps wait on the failed step", async () => {
+		const tag = marker("waitonfail");
+		await scriptAnswers(tag, [
+			plan(planStep(1, "calculator", { expression: "1/0" })),
+			round(
+				false,
+				"use it anyway",
+				planStep(
+					2,
+					"calculator",
+					{ expression: "x+1", variables: { x: { $ref: "steps.1.output" } } },
+					[1],
+				),
+			),
+		]);
+		const runId = await created(
+			await postJson("/runs", {
+				prompt: `Use it ${tag}`,
+				planner: "llm",
+				mode: "agent",
+				replan_on_failure: true,
+			}),
+		);
+		const run = await settle(runId);
+		expect(run).toMatchObject({ status: "failed", error: { code: "replan_failed" } });
+		expect(run.error?.message).toContain("depends on step 1, which did not succeed");
 	});
 
 	it("refuses an agent run from a plan", async () => {
@@ -320,6 +352,8 @@ describe("llm.generate", () => {
 			error: { code: "llm_output_invalid", message: expect.stringContaining("output_schema") },
 		});
 		expect(await requestsWith(tag)).toHaveLength(2);
+		// Both calls used their tokens, valid answer or not: the budget counts them.
+		expect(run.budget.used.llm_tokens).toBe(240);
 	});
 });
 

@@ -2,7 +2,7 @@ import { llmPlanningFor } from "../config";
 import type { Logger } from "../engine/log";
 import { agentRound } from "../engine/planner/llm/agent-round";
 import { OUTAGE_REASONS } from "../engine/planner/llm/llm-planner";
-import { costOf } from "../engine/run/budget";
+import { costOf, type LlmSpend } from "../engine/run/budget";
 import type { RunEventData } from "../engine/run/events";
 import { liveFailures } from "../engine/run/failures";
 import { runResult } from "../engine/run/scheduler";
@@ -25,8 +25,12 @@ export async function planningRound(
 	registry: ToolRegistry,
 ): Promise<RunEventData[]> {
 	const llm = llmPlanningFor(env, settings, logger);
-	const failed = (message: string): RunEventData[] => [
-		{ type: "run_failed", error: { code: "replan_failed", message, step: null } },
+	const failed = (message: string, spend?: LlmSpend): RunEventData[] => [
+		{
+			type: "run_failed",
+			error: { code: "replan_failed", message, step: null },
+			...(spend ? { spend } : {}),
+		},
 	];
 	if (!llm) return failed("Agent runs need a model: set OPENAI_BASE_URL (and OPENAI_API_KEY)");
 	if (!(await llm.breaker.admit())) {
@@ -46,7 +50,7 @@ export async function planningRound(
 		ok: result.ok,
 		latency_ms: result.latency_ms,
 	});
-	if (!result.ok) return failed(result.message);
+	if (!result.ok) return failed(result.message, spend);
 	if (result.done) {
 		return [
 			{ type: "agent_finished", outcome: "goal_met", reason: result.reason, spend },

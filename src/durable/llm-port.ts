@@ -24,15 +24,19 @@ export function llmPortFor(env: Env, settings: Settings): LlmPort | undefined {
 			}
 			const result = await generateWithLlm(request, planning.settings);
 			await planning.breaker.record(result.ok || !OUTAGE_REASONS.has(result.reason));
+			const { model } = planning.settings;
 			if (!result.ok) {
 				return {
 					ok: false,
 					code: `llm_${result.reason}`,
 					message: result.message,
 					retryable: OUTAGE_REASONS.has(result.reason),
+					spend: {
+						usage: result.usage,
+						cost_usd: costOf(result.usage, model, settings.LLM_PRICES),
+					},
 				};
 			}
-			const { model } = planning.settings;
 			return {
 				ok: true,
 				content: result.content,

@@ -93,8 +93,10 @@ export type RunEventData =
 			attempt: number;
 			error: StepError;
 			retry_at: string;
+			/** What a failed model call still cost (llm.generate): it counts against the budget. */
+			spend?: LlmSpend;
 	  }
-	| { type: "step_failed"; step: number; attempt: number; error: StepError }
+	| { type: "step_failed"; step: number; attempt: number; error: StepError; spend?: LlmSpend }
 	| { type: "step_skipped"; step: number; reason: string }
 	| { type: "step_cancelled"; step: number; reason: string }
 	| { type: "approval_requested"; step: number; expires_at: string }
@@ -105,7 +107,7 @@ export type RunEventData =
 	| { type: "run_cancel_requested"; compensate: boolean; reason: string | null }
 	| { type: "run_retried"; steps: number[] }
 	| { type: "run_completed"; result: Json }
-	| { type: "run_failed"; error: RunError }
+	| { type: "run_failed"; error: RunError; spend?: LlmSpend }
 	| { type: "run_cancelled" };
 
 /** One entry of the log: a payload with its sequence number (from 1, no gaps) and time. */

@@ -19,7 +19,12 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
 		return created(data, at, seq);
 	}
 	if (!state) throw new EventOrderError(`${data.type} arrived before run_created`);
-	const next = reduce({ ...state, seq }, data, at);
+	// A failed model call (a step's attempt, a planning round) still spent its tokens.
+	const charged =
+		"spend" in data && data.spend && data.type !== "plan_extended" && data.type !== "agent_finished"
+			? { ...state, llm: spent(state.llm, data.spend) }
+			: state;
+	const next = reduce({ ...charged, seq }, data, at);
 	return isTerminal(next) ? next : { ...next, status: liveStatus(next) };
 }
 
@@ -171,10 +176,13 @@ function created(
 		live_slot: data.live_slot ?? false,
 		tools: data.tools ?? [],
 		rounds: data.rounds ?? 1,
-		llm: {
-			tokens: data.plan.planning?.usage?.total_tokens ?? 0,
-			cost_usd: data.plan.planning?.cost_usd ?? 0,
-		},
+		// A fork did not pay for its plan: the run it was forked from did.
+		llm: data.forked_from
+			? { tokens: 0, cost_usd: 0 }
+			: {
+					tokens: data.plan.planning?.usage?.total_tokens ?? 0,
+					cost_usd: data.plan.planning?.cost_usd ?? 0,
+				},
 		stop: null,
 		superseded: [],
 		agent: null,

@@ -174,7 +174,8 @@ function wind(
 ): NextActions {
 	const events: RunEventData[] = [];
 	const expired: NextActions["expired"] = [];
-	const failed = state.execution_log.find((step) => step.status === "failed");
+	// The failure that ends the run: not one a planning round already answered.
+	const failed = liveFailures(state)[0];
 	const reason =
 		cause === "cancel"
 			? "The run was cancelled"
@@ -311,13 +312,14 @@ export function settleAttempt(
 ): RunEventData {
 	if (result.ok) return { type: "step_succeeded", step, attempt, output: result.value };
 	const error = { code: result.error.code, message: result.error.message };
+	const spend = result.error.spend ? { spend: result.error.spend } : {};
 	if (shouldRetry(budgetAttempt, result.error.retryable, policy)) {
 		// A tool that knows when to come back (an open breaker's cool-down) is not retried sooner.
 		const delay = (result.error.retry_after_ms ?? 0) + backoffDelay(budgetAttempt, policy, random);
 		const retryAt = new Date(now + delay).toISOString();
-		return { type: "step_retry_scheduled", step, attempt, error, retry_at: retryAt };
+		return { type: "step_retry_scheduled", step, attempt, error, retry_at: retryAt, ...spend };
 	}
-	return { type: "step_failed", step, attempt, error };
+	return { type: "step_failed", step, attempt, error, ...spend };
 }
 
 /** The failure recorded for an attempt that was running when its object crashed or restarted. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type Json, JsonSchema } from "../json";
 import type { TokenUsage } from "../plan/provenance";
+import { err } from "../result";
 import { checkSchema, schemaProblems } from "./tenant/json-schema";
 import { defineTool, fail, succeed } from "./types";
 
@@ -16,7 +17,14 @@ export type LlmAnswer =
 			model: string;
 			latency_ms: number;
 	  }
-	| { ok: false; code: string; message: string; retryable: boolean };
+	| {
+			ok: false;
+			code: string;
+			message: string;
+			retryable: boolean;
+			/** Tokens a failed call still used, priced. */
+			spend?: { usage: TokenUsage | null; cost_usd: number };
+	  };
 
 export interface LlmPort {
 	generate(
@@ -62,7 +70,13 @@ export const llmGenerateTool = defineTool({
 			},
 			ctx.signal,
 		);
-		if (!answer.ok) return fail(answer.code, answer.message, answer.retryable);
+		if (!answer.ok) {
+			const failure = { code: answer.code, message: answer.message, retryable: answer.retryable };
+			return err(answer.spend ? { ...failure, spend: answer.spend } : failure);
+		}
+		const charged = { usage: answer.usage, cost_usd: answer.cost_usd };
+		const invalid = (message: string) =>
+			err({ code: "llm_output_invalid", message, retryable: true, spend: charged });
 		const spend = {
 			usage: answer.usage as unknown as Json,
 			cost_usd: answer.cost_usd,
@@ -74,16 +88,10 @@ export const llmGenerateTool = defineTool({
 		try {
 			value = JSON.parse(answer.content) as Json;
 		} catch {
-			return fail("llm_output_invalid", "The model's answer is not JSON", true);
+			return invalid("The model's answer is not JSON");
 		}
 		const problems = schemaProblems(output_schema as never, value);
-		if (problems.length) {
-			return fail(
-				"llm_output_invalid",
-				`The model's answer fails output_schema: ${problems[0]}`,
-				true,
-			);
-		}
+		if (problems.length) return invalid(`The model's answer fails output_schema: ${problems[0]}`);
 		return succeed({ value, ...spend });
 	},
 });

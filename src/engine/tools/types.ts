@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Json } from "../json";
+import type { TokenUsage } from "../plan/provenance";
 import type { RetryPolicy } from "../resilience/retry-policy";
 import { err, ok, type Result } from "../result";
 import type { Span } from "../trace";
@@ -53,6 +54,8 @@ export interface ToolFailure {
 	retryable: boolean;
 	/** The earliest sensible next attempt, in ms from now (a circuit breaker's cool-down). */
 	retry_after_ms?: number;
+	/** Model tokens the failed attempt still used (llm.generate), and their cost. */
+	spend?: { usage: TokenUsage | null; cost_usd: number };
 }
 
 /**

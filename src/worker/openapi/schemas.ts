@@ -43,6 +43,26 @@ export const RunSchema = z
 			),
 		}),
 		trace_id: z.string().nullable(),
+		mode: z.enum(["plan", "agent"]),
+		rounds: z
+			.number()
+			.int()
+			.meta({ description: "Planning rounds that made or extended the plan" }),
+		max_rounds: z.number().int(),
+		agent: z.object({ outcome: z.enum(["goal_met", "max_rounds"]), reason: z.string() }).nullable(),
+		budget: z.looseObject({
+			limits: z.record(z.string(), z.number()),
+			used: z.object({
+				steps: z.number().int(),
+				wall_ms: z.number().int().nullable(),
+				llm_tokens: z.number().int(),
+				cost_usd: z.number(),
+			}),
+			deadline_at: Instant.nullable(),
+			exceeded: z
+				.object({ budget: z.string(), used: z.number(), limit: z.number(), at: Instant })
+				.nullable(),
+		}),
 		execution_log: z.array(
 			z.looseObject({
 				step_number: z.number().int(),
@@ -142,10 +162,20 @@ export const ChecksSchema = z
 	.looseObject({ status: z.enum(["ok", "degraded"]), checks: z.looseObject({}) })
 	.meta({ id: "Checks" });
 
-export const StatsSchema = z.looseObject({}).meta({
-	id: "Stats",
-	description: "Counts, durations and rates over the runs created in the window",
-});
+export const StatsSchema = z
+	.looseObject({
+		spend: z.object({
+			llm_tokens: z.number().int(),
+			cost_usd: z.number(),
+			agent_runs: z.number().int(),
+			agent_rounds: z.number().int(),
+			budget_exceeded: z.number().int(),
+		}),
+	})
+	.meta({
+		id: "Stats",
+		description: "Counts, durations and rates over the runs created in the window",
+	});
 
 export const EventStreamSchema = z.string().meta({
 	id: "EventStream",

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { z } from "zod";
+import { llmPlanningFor } from "../../config";
 import type { ControlResult } from "../../durable/run-api";
 import { AppError } from "../../engine/errors";
 import { forkReuse } from "../../engine/run/fork";
@@ -46,6 +47,17 @@ export async function forkRun(c: Context<AppEnv>, runId: string, fromStep: numbe
 		throw new AppError("invalid_request", `from_step ${fromStep} is not a step of this run`, {
 			issues: [{ path: "from_step", message: "Not in the plan" }],
 		});
+	}
+	if (source.options.mode === "agent" && !llmPlanningFor(c.env, c.var.settings, c.var.logger)) {
+		throw new AppError(
+			"invalid_request",
+			"Agent runs need a model: this server has none configured",
+			{
+				issues: [
+					{ path: "mode", message: "Set OPENAI_BASE_URL (and OPENAI_API_KEY) to fork agent runs" },
+				],
+			},
+		);
 	}
 	const reused = [...forkReuse(source, fromStep)].map(([step, output]) => ({ step, output }));
 	const forkId = c.env.RUNS.newUniqueId().toString();

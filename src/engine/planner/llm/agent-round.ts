@@ -161,5 +161,18 @@ function checkSteps(
 		{ goal: state.plan.goal, steps: [...state.plan.steps, ...steps] },
 		registry,
 	);
-	return validation.ok ? [] : validation.issues.map((issue) => issue.message);
+	if (!validation.ok) return validation.issues.map((issue) => issue.message);
+	// A new step can wait only on steps that succeeded, or on other new ones: anything else
+	// (a failed or skipped step) would leave it pending for ever.
+	const usable = new Set([
+		...state.execution_log.filter((step) => step.status === "succeeded").map((s) => s.step_number),
+		...steps.map((step) => step.step_number),
+	]);
+	return validation.steps
+		.filter((step) => step.step_number >= first)
+		.flatMap((step) =>
+			step.depends_on
+				.filter((n) => !usable.has(n))
+				.map((n) => `Step ${step.step_number} depends on step ${n}, which did not succeed`),
+		);
 }
