@@ -2,8 +2,9 @@ import type { Json } from "../../json";
 import { checkUrl, readCapped, withTrace } from "../http-request";
 import { fail, succeed, type Tool, type ToolContext, type ToolResult } from "../types";
 import type { HttpToolDefinition } from "./definition";
-import { type JsonSchema, schemaProblems, zodFromJsonSchema } from "./json-schema";
+import { type JsonSchema, schemaProblems } from "./json-schema";
 import { SIGNATURE_HEADER, signatureHeader } from "./signature";
+import { tenantToolBase } from "./tool-base";
 
 /** The most of a tool's answer that is read: more fails the step (`tool_output_too_large`). */
 export const MAX_TOOL_OUTPUT_BYTES = 256 * 1024;
@@ -17,19 +18,8 @@ const MAX_REMOTE_MESSAGE = 500;
 export function httpTool(definition: HttpToolDefinition): Tool {
 	const { name, url, output_schema: outputSchema } = definition;
 	return {
-		name,
-		description: definition.description,
-		input: zodFromJsonSchema(definition.input_schema),
-		inputJsonSchema: definition.input_schema,
-		mutates: definition.mutates,
-		requiresApproval: definition.requires_approval,
-		execution: definition.execution,
-		retry: { timeout_ms: definition.timeout_ms },
+		...tenantToolBase(definition, url),
 		preview: () => `POST ${url}`,
-		precheck: (_input, services) => {
-			const refusal = checkUrl(new URL(url), services.http.allowlist);
-			return refusal ? { code: "host_not_allowed", message: refusal, retryable: false } : undefined;
-		},
 		async execute(input, ctx) {
 			const answer = await call(definition, url, { input: input as Json, ...callFields(ctx) }, ctx);
 			if (!answer.ok) return answer;

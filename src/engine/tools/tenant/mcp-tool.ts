@@ -2,7 +2,7 @@ import type { Json } from "../../json";
 import { checkUrl } from "../http-request";
 import { fail, succeed, type Tool } from "../types";
 import type { McpToolDefinition } from "./definition";
-import { zodFromJsonSchema } from "./json-schema";
+import { tenantToolBase } from "./tool-base";
 
 /** What a `tools/call` answered, as far as the runtime reads it. */
 export interface McpCallResult {
@@ -14,19 +14,8 @@ export interface McpCallResult {
 /** A tool of a tenant's MCP server as a Tool: `tools/call` through the MCP port. */
 export function mcpTool(definition: McpToolDefinition): Tool {
 	return {
-		name: definition.name,
-		description: definition.description,
-		input: zodFromJsonSchema(definition.input_schema),
-		inputJsonSchema: definition.input_schema,
-		mutates: definition.mutates,
-		requiresApproval: definition.requires_approval,
-		execution: definition.execution,
-		retry: { timeout_ms: definition.timeout_ms },
+		...tenantToolBase(definition, definition.server_url),
 		preview: () => `tools/call ${definition.tool} on ${definition.server}`,
-		precheck: (_input, services) => {
-			const refusal = checkUrl(new URL(definition.server_url), services.http.allowlist);
-			return refusal ? { code: "host_not_allowed", message: refusal, retryable: false } : undefined;
-		},
 		async execute(input, ctx) {
 			const refusal = checkUrl(new URL(definition.server_url), ctx.services.http.allowlist);
 			if (refusal) return fail("host_not_allowed", refusal);
