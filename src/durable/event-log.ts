@@ -1,9 +1,32 @@
+import { deflateSync, inflateSync, strFromU8, strToU8 } from "fflate";
 import type { RunEvent, RunEventData } from "../engine/run/events";
 
 interface EventRow extends Record<string, SqlStorageValue> {
 	seq: number;
 	at: string;
-	data: string;
+	/** JSON text, or the same deflated (a BLOB) for a payload of COMPRESS_FROM bytes or more. */
+	data: string | ArrayBuffer;
+}
+
+/**
+ * Payloads this long are stored deflated: a run's storage is its outputs (a todo list, an HTTP
+ * body), which compress several times over, while small events stay readable text in SQLite.
+ */
+export const COMPRESS_FROM = 1_024;
+
+function encode(data: RunEventData): string | ArrayBuffer {
+	const json = JSON.stringify(data);
+	if (json.length < COMPRESS_FROM) return json;
+	const deflated = deflateSync(strToU8(json), { level: 6 });
+	return deflated.buffer.slice(
+		deflated.byteOffset,
+		deflated.byteOffset + deflated.byteLength,
+	) as ArrayBuffer;
+}
+
+function decode(data: string | ArrayBuffer): RunEventData {
+	const json = typeof data === "string" ? data : strFromU8(inflateSync(new Uint8Array(data)));
+	return JSON.parse(json) as RunEventData;
 }
 
 /**
@@ -33,7 +56,7 @@ export class EventLog {
 				"INSERT INTO events (type, at, data) VALUES (?, ?, ?) RETURNING seq",
 				data.type,
 				at,
-				JSON.stringify(data),
+				encode(data),
 			)
 			.one();
 		return { seq: row.seq, at, data };
@@ -46,6 +69,6 @@ export class EventLog {
 			afterSeq,
 			limit,
 		);
-		for (const row of rows) yield { seq: row.seq, at: row.at, data: JSON.parse(row.data) };
+		for (const row of rows) yield { seq: row.seq, at: row.at, data: decode(row.data) };
 	}
 }

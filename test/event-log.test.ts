@@ -1,0 +1,39 @@
+import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { COMPRESS_FROM } from "../src/durable/event-log";
+import { step } from "./fixtures/plans";
+import { api, eventsOf, settle, startPlan, stubFor } from "./fixtures/runs";
+
+describe("the event log's storage", () => {
+	it("deflates large payloads, keeps small ones as text, and reads both back whole", async () => {
+		const goal = `a goal that makes run_created large: ${"milk and eggs ".repeat(200)}`;
+		const runId = await startPlan({
+			goal,
+			steps: [step(1, "calculator", { expression: "2+3" })],
+		});
+		await settle(runId);
+		const kinds = await runInDurableObject(stubFor(runId), (_instance, state) =>
+			state.storage.sql
+				.exec<{ type: string; kind: string; bytes: number }>(
+					"SELECT type, typeof(data) AS kind, length(data) AS bytes FROM events ORDER BY seq",
+				)
+				.toArray(),
+		);
+		const created = kinds.find((row) => row.type === "run_created");
+		expect(created?.kind).toBe("blob");
+		expect(created?.bytes).toBeLessThan(goal.length / 4);
+		expect(
+			kinds.filter((row) => row.type !== "run_created").every((row) => row.kind === "text"),
+		).toBe(true);
+		expect(goal.length).toBeGreaterThan(COMPRESS_FROM);
+		// Read back, by the object after an eviction, by the API, and by the archive.
+		await abortAllDurableObjects();
+		const events = await eventsOf(runId);
+		expect(events[0]?.data).toMatchObject({ type: "run_created", plan: { goal } });
+		const view = (await (await api(`/runs/${runId}`)).json()) as {
+			plan: { goal: string };
+			status: string;
+		};
+		expect(view).toMatchObject({ status: "completed", plan: { goal } });
+	});
+});
