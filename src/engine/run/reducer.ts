@@ -19,11 +19,10 @@ export function applyEvent(state: RunState | undefined, event: RunEvent): RunSta
 		return created(data, at, seq);
 	}
 	if (!state) throw new EventOrderError(`${data.type} arrived before run_created`);
-	// A failed model call (a step's attempt, a planning round) still spent its tokens.
+	// Every event that carries a model call's spend charges it here, once: planning rounds, and
+	// failed calls (a step's attempt, a rejected round), which still used their tokens.
 	const charged =
-		"spend" in data && data.spend && data.type !== "plan_extended" && data.type !== "agent_finished"
-			? { ...state, llm: spent(state.llm, data.spend) }
-			: state;
+		"spend" in data && data.spend ? { ...state, llm: spent(state.llm, data.spend) } : state;
 	const next = reduce({ ...charged, seq }, data, at);
 	return isTerminal(next) ? next : { ...next, status: liveStatus(next) };
 }
@@ -37,11 +36,7 @@ function reduce(state: RunState, data: RunEventData, at: string): RunState {
 		case "plan_extended":
 			return extended(state, data);
 		case "agent_finished":
-			return {
-				...state,
-				agent: { outcome: data.outcome, reason: data.reason },
-				llm: spent(state.llm, data.spend),
-			};
+			return { ...state, agent: { outcome: data.outcome, reason: data.reason } };
 		case "budget_exceeded":
 			return { ...state, stop: { budget: data.budget, used: data.used, limit: data.limit, at } };
 		case "step_reused":
@@ -299,7 +294,6 @@ function extended(
 		...state,
 		superseded: [...new Set([...state.superseded, ...answered])],
 		rounds: data.round,
-		llm: spent(state.llm, data.spend),
 		tools: [...state.tools, ...(data.tools ?? []).filter((tool) => !known.has(tool.name))],
 		plan: { ...state.plan, steps: [...state.plan.steps, ...data.steps] },
 		execution_log: [...state.execution_log, ...data.steps.map(pendingStep)],
