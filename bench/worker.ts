@@ -17,7 +17,6 @@ import { censusIds, runStatuses, workflowStatuses } from "./census";
 export {
 	Bulkhead,
 	CircuitBreaker,
-	IdempotencyStore,
 	RateLimiter,
 	RunObject,
 } from "../src/worker/index";

@@ -1,5 +1,6 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { postJson, settle } from "./fixtures/runs";
+import { clientFor, postJson, settle, stubFor } from "./fixtures/runs";
 
 describe("Idempotency-Key on POST /runs", () => {
 	it("returns the original run with 200 for the same key and body", async () => {
@@ -73,5 +74,33 @@ describe("Idempotency-Key on POST /runs", () => {
 		}>;
 		expect(new Set(bodies.map((body) => body.run_id)).size).toBe(1);
 		expect(responses.map((res) => res.status).sort()).toEqual([200, 200, 200, 200, 201]);
+	});
+
+	it("keeps the key its run's after retention purges the run from its object", async () => {
+		const body = { prompt: "calculate 6*7" };
+		const first = await postJson("/runs", body, { "Idempotency-Key": "key-6" });
+		const original = (await first.json()) as { run_id: string; plan: unknown };
+		await settle(original.run_id);
+		await runInDurableObject(stubFor(original.run_id), (_, state) => {
+			state.storage.kv.put("archived_at", new Date(Date.now() - 8 * 86_400_000).toISOString());
+		});
+		expect(await runDurableObjectAlarm(stubFor(original.run_id))).toBe(true);
+		expect(await clientFor(original.run_id).view("default")).toBeNull();
+
+		// The D1 archive answers the repeat; no second run is created under the same id.
+		const again = await postJson("/runs", body, { "Idempotency-Key": "key-6" });
+		expect(again.status).toBe(200);
+		expect(await again.json()).toMatchObject({
+			run_id: original.run_id,
+			status: "completed",
+			plan: original.plan,
+		});
+		expect(await clientFor(original.run_id).view("default")).toBeNull();
+		const other = await postJson(
+			"/runs",
+			{ prompt: "calculate 1" },
+			{ "Idempotency-Key": "key-6" },
+		);
+		expect(other.status).toBe(409);
 	});
 });

@@ -6,6 +6,7 @@ import type { Json } from "../engine/json";
 import type { Result } from "../engine/result";
 import type { Refusal } from "../engine/run/commands";
 import type { RunEvent, RunEventData } from "../engine/run/events";
+import type { Creation, KeyClaim } from "../engine/run/idempotency";
 import type { RunState, RunView } from "../engine/run/state";
 import type { ToolResult } from "../engine/tools/types";
 
@@ -32,7 +33,8 @@ export type ControlResult = Result<RunView, Refusal>;
  * drift apart.
  */
 export interface RunApi {
-	create(init: RunInit): Promise<RunView>;
+	create(init: RunInit): Promise<Creation>;
+	peekKey(tenant: string, requestHash: string): Promise<KeyClaim>;
 	view(tenant: string): Promise<RunView | null>;
 	events(tenant: string, afterSeq?: number, limit?: number): Promise<RunEvent[] | null>;
 	nextEvent(tenant: string, afterSeq: number, timeoutMs?: number): Promise<RunEvent | null>;

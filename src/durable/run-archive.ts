@@ -6,7 +6,6 @@ import { retentionMs, type Settings } from "../settings";
 /** The consumer confirms within this, or the request goes out again. */
 const ARCHIVE_RESEND_MS = 60_000;
 const ARCHIVED_AT = "archived_at";
-const REQUESTED_AT = "archive_requested_at";
 
 /**
  * A run's copy in D1 and its retention, for one RunObject. The object writes nothing to D1
@@ -23,6 +22,12 @@ export class RunArchive {
 		private readonly logger: () => Logger,
 	) {}
 
+	/**
+	 * When the last request went out. Memory is enough: an evicted object asks again, and the
+	 * consumer writes a run idempotently; a stored timestamp cost a write and a table per run.
+	 */
+	private requestedAt = 0;
+
 	/** When the finished run reached D1, if it has. */
 	archivedAt(): string | undefined {
 		return this.ctx.storage.kv.get<string>(ARCHIVED_AT);
@@ -31,7 +36,7 @@ export class RunArchive {
 	/** A retried run finishes again and must be archived again. */
 	reopen(): void {
 		this.ctx.storage.kv.delete(ARCHIVED_AT);
-		this.ctx.storage.kv.delete(REQUESTED_AT);
+		this.requestedAt = 0;
 	}
 
 	/** Asks for the live run's row, so listings show it; never on a step's path. */
@@ -49,7 +54,7 @@ export class RunArchive {
 	 * arrives.
 	 */
 	async request(state: RunState): Promise<void> {
-		const requestedAt = this.ctx.storage.kv.get<number>(REQUESTED_AT) ?? 0;
+		const requestedAt = this.requestedAt;
 		const now = Date.now();
 		if (now < requestedAt + ARCHIVE_RESEND_MS) {
 			await this.ctx.storage.setAlarm(requestedAt + ARCHIVE_RESEND_MS);
@@ -62,7 +67,7 @@ export class RunArchive {
 				await quota.releaseRun(state.run_id);
 			}
 			await this.send(state);
-			this.ctx.storage.kv.put(REQUESTED_AT, now);
+			this.requestedAt = now;
 		} catch (error) {
 			this.logger().warn("archive request failed; retrying", { error: String(error) });
 		}
@@ -77,7 +82,6 @@ export class RunArchive {
 	async confirm(state: RunState, seq: number, archivedAt: string): Promise<boolean> {
 		if (seq !== state.seq || this.archivedAt()) return this.archivedAt() !== undefined;
 		this.ctx.storage.kv.put(ARCHIVED_AT, archivedAt);
-		this.ctx.storage.kv.delete(REQUESTED_AT);
 		await this.ctx.storage.setAlarm(Date.parse(archivedAt) + retentionMs(this.settings));
 		this.logger().debug("run archived");
 		return true;

@@ -20,6 +20,12 @@ import {
 	retryCommand,
 } from "../engine/run/commands";
 import type { RunEvent, RunEventData } from "../engine/run/events";
+import {
+	type Creation,
+	claimOf,
+	type KeyClaim,
+	type PurgedRequest,
+} from "../engine/run/idempotency";
 import { applyEvent, foldEvents } from "../engine/run/reducer";
 import { isTerminal, type RunState, type RunView, toRunView } from "../engine/run/state";
 import { deliveryDecision, deliveryFailure } from "../engine/run/tool-work";
@@ -39,6 +45,9 @@ import {
 import { RunArchive } from "./run-archive";
 import { RunDriver } from "./run-driver";
 import { runRegistry } from "./tenant-tools";
+
+/** A keyed run's request, kept once retention purged the run (see step). */
+const PURGED = "purged_request";
 
 /** How soon a live run's alarm comes back after it failed, or ended with nothing scheduled. */
 const ALARM_RETRY_MS = 5_000;
@@ -72,16 +81,24 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 		this.logger = loggerFor(this.settings, runLogFields(this.state));
 	}
 
-	/** Records the run and schedules its first alarm. Repeating the call returns the same run. */
-	async create(init: RunInit): Promise<RunView> {
-		if (!this.state) {
-			const { request_id, reused, ...created } = init;
-			this.logger = loggerFor(this.settings, { ...runLogFields(init), request_id });
-			this.append({ type: "run_created", ...created });
-			for (const { step, output } of reused) this.append({ type: "step_reused", step, output });
-			await this.ctx.storage.setAlarm(Date.now());
-		}
-		return toRunView(this.current());
+	/**
+	 * Records the run and schedules its first alarm. A repeat of the same request (same tenant and
+	 * body hash) answers the run it created; anything else is a conflict.
+	 */
+	async create(init: RunInit): Promise<Creation> {
+		const claim = this.claim(init.tenant, init.request_hash ?? null);
+		if (claim.status !== "new") return claim;
+		const { request_id, reused, ...created } = init;
+		this.logger = loggerFor(this.settings, { ...runLogFields(init), request_id });
+		this.append({ type: "run_created", ...created });
+		for (const { step, output } of reused) this.append({ type: "step_reused", step, output });
+		await this.ctx.storage.setAlarm(Date.now());
+		return { status: "created", run: toRunView(this.current()) };
+	}
+
+	/** What this object, named by an Idempotency-Key, holds for a request with this body hash. */
+	async peekKey(tenant: string, requestHash: string): Promise<KeyClaim> {
+		return this.claim(tenant, requestHash);
 	}
 
 	/**
@@ -253,6 +270,9 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 		const archivedAt = this.archive.archivedAt();
 		if (!archivedAt) await this.archive.request(finished);
 		else if (await this.archive.purgeIfDue(archivedAt)) {
+			// The run's id stays its own: a keyed repeat must not create another run under it.
+			const { tenant, request_hash } = finished;
+			if (request_hash) this.ctx.storage.kv.put<PurgedRequest>(PURGED, { tenant, request_hash });
 			this.state = undefined;
 			this.log = new EventLog(this.ctx.storage.sql);
 		}
@@ -270,6 +290,11 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 		if (event) this.append(event);
 		else this.logger.warn("delivery ignored", { step, attempt, reason, source });
 		return false;
+	}
+
+	private claim(tenant: string, requestHash: string | null): KeyClaim {
+		const purged = this.state ? undefined : this.ctx.storage.kv.get<PurgedRequest>(PURGED);
+		return claimOf(this.state, purged, tenant, requestHash);
 	}
 
 	private ownedBy(tenant: string): RunState | undefined {

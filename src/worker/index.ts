@@ -4,7 +4,6 @@ import { consumeDeadLetters, consumeToolWork } from "./queue/tool-work";
 
 export { Bulkhead } from "../durable/bulkhead";
 export { CircuitBreaker } from "../durable/circuit-breaker";
-export { IdempotencyStore } from "../durable/idempotency-store";
 export { RateLimiter } from "../durable/rate-limiter";
 export { RunObject } from "../durable/run-object";
 export { TodoStore } from "../durable/todo-store";

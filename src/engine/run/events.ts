@@ -38,6 +38,11 @@ export type RunEventData =
 			tools?: TenantToolDefinition[];
 			/** Planning rounds already behind the plan (a fork of an agent run carries them on). */
 			rounds?: number;
+			/**
+			 * SHA-256 of the body of the keyed request that created the run (Idempotency-Key): a
+			 * repeat with the same body is answered with this run, another body is a conflict.
+			 */
+			request_hash?: string;
 	  }
 	| { type: "run_started" }
 	/** An agent run's planning round added steps, numbered after the existing ones. */

@@ -169,6 +169,7 @@ function created(
 		forked_from: data.forked_from,
 		trace: data.trace ?? null,
 		live_slot: data.live_slot ?? false,
+		request_hash: data.request_hash ?? null,
 		tools: data.tools ?? [],
 		rounds: data.rounds ?? 1,
 		// A fork did not pay for its plan: the run it was forked from did.

@@ -76,6 +76,8 @@ export interface RunState {
 	/** The run's span; its trace is the creating request's. Null for runs from before tracing. */
 	trace: Span | null;
 	live_slot: boolean;
+	/** The keyed request's body hash (see run_created); null for a run created without a key. */
+	request_hash: string | null;
 	/** The tenant's own tools this run planned with (see run_created). */
 	tools: TenantToolDefinition[];
 	execution_log: StepState[];

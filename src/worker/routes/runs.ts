@@ -40,14 +40,14 @@ export const runs = new Hono<AppEnv>()
 		doc({
 			summary: "Create a run from a prompt or a plan",
 			description:
-				"Plans the prompt (or takes your plan), validates it and starts the run. With an Idempotency-Key header, a repeat within 24 h answers 200 with the original run.",
+				"Plans the prompt (or takes your plan), validates it and starts the run. With an Idempotency-Key header, a repeat answers 200 with the original run.",
 			tags,
 			write: true,
 			headers: [
 				{
 					name: "Idempotency-Key",
 					description:
-						"1 to 255 visible ASCII characters; a repeat within 24 h is answered with the original run",
+						"1 to 255 visible ASCII characters; a repeat with the same body is answered with the original run",
 				},
 			],
 			ok: [

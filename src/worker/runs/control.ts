@@ -61,7 +61,7 @@ export async function forkRun(c: Context<AppEnv>, runId: string, fromStep: numbe
 	}
 	const reused = [...forkReuse(source, fromStep)].map(([step, output]) => ({ step, output }));
 	const forkId = c.env.RUNS.newUniqueId().toString();
-	const run = await start(c, {
+	const creation = await start(c, {
 		run_id: forkId,
 		trace: c.var.settings.TRACING === "on" ? childSpan(c.var.trace, "run", forkId) : null,
 		tenant: source.tenant,
@@ -74,5 +74,6 @@ export async function forkRun(c: Context<AppEnv>, runId: string, fromStep: numbe
 		reused,
 		request_id: c.var.requestId,
 	});
-	return respond(c, run, 201);
+	if (creation.status !== "created") throw new Error("A fork's new object already held a run");
+	return respond(c, creation.run, 201);
 }

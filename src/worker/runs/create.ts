@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { llmPlanningFor, registryFor } from "../../config";
-import { idempotencyClient } from "../../durable/idempotency-store";
 import type { RunInit } from "../../durable/run-api";
 import { runClient } from "../../durable/run-api";
 import { tenantCatalogue, toolsFrom } from "../../durable/tenant-tools";
@@ -11,11 +10,13 @@ import { finalisePlan } from "../../engine/plan/finalise";
 import { type Plan, PlanDraftSchema, RunOptionsSchema } from "../../engine/plan/model";
 import { planPrompt } from "../../engine/planner/planning";
 import { costOf } from "../../engine/run/budget";
+import type { Creation } from "../../engine/run/idempotency";
 import type { RunView } from "../../engine/run/state";
 import { childSpan, spanRecord } from "../../engine/trace";
 import { authRequired, budgetFor, limitsFor, type Settings } from "../../settings";
 import type { AppEnv } from "../app-env";
 import type { ApiErrorCode } from "../errors";
+import { readRun } from "./read";
 
 export const MAX_PROMPT_LENGTH = 4_000;
 
@@ -70,39 +71,50 @@ const IdempotencyKey = z
 
 /**
  * POST /runs: plan the prompt (or take the client's plan), validate it like any other, hand it to
- * a new run object and answer 201. With an Idempotency-Key, a repeat within 24 hours answers 200
- * with the original run, and the same key with another body is a 409.
+ * a new run object and answer 201. With an Idempotency-Key, the key names the run's object: a
+ * repeat answers 200 with the original run for as long as the run exists, and the same key with
+ * another body is a 409. No other object is asked, so a key costs nothing beyond the run.
  */
 export async function createRun(c: Context<AppEnv>, body: CreateRunBody) {
 	const rawKey = c.req.header("Idempotency-Key");
-	if (rawKey === undefined) return respond(c, await start(c, await prepare(c, body)), 201);
+	if (rawKey === undefined) {
+		return answer(c, await start(c, await prepare(c, body, c.env.RUNS.newUniqueId())));
+	}
 	const key = IdempotencyKey.safeParse(rawKey);
 	if (!key.success)
 		throw new AppError("invalid_request", key.error.issues[0]?.message ?? "Bad key");
 
-	const hash = await sha256(JSON.stringify(body));
-	const store = idempotencyClient(c.env, c.var.tenant, key.data);
+	const request_hash = await sha256(JSON.stringify(body));
+	const id = c.env.RUNS.idFromName(JSON.stringify([c.var.tenant, key.data]));
 	// Peek first, so a replay never pays for planning again.
-	let claim = await store.peek(hash);
-	if (claim.status === "new") {
-		const init = await prepare(c, body);
-		claim = await store.claim(hash, init);
-		if (claim.status === "new") return respond(c, await start(c, init), 201);
+	const claim = await runClient(c.env, id).peekKey(c.var.tenant, request_hash);
+	if (claim.status !== "new") return answer(c, claim, id);
+	return answer(c, await start(c, { ...(await prepare(c, body, id)), request_hash }), id);
+}
+
+/** 201 for a new run; 200 with the run a repeated key created; 409 for a key's other body. */
+async function answer(c: Context<AppEnv>, creation: Creation, id?: DurableObjectId) {
+	switch (creation.status) {
+		case "created":
+			return respond(c, creation.run, 201);
+		case "replay":
+			return respond(c, creation.run, 200);
+		case "archived":
+			return respond(c, await readRun(c, id?.toString() ?? "", undefined), 200);
+		case "conflict":
+			throw new AppError<ApiErrorCode>(
+				"idempotency_conflict",
+				"This Idempotency-Key was already used with a different body",
+			);
 	}
-	if (claim.status === "conflict") {
-		throw new AppError<ApiErrorCode>(
-			"idempotency_conflict",
-			"This Idempotency-Key was already used with a different body",
-		);
-	}
-	if (claim.status !== "replay") throw new Error("unreachable claim state");
-	// create() is idempotent, so a replay racing the original's creation is still answered. A
-	// replay takes no live-run slot: the original took the run's one slot, and gives it back.
-	return respond(c, await start(c, claim.init, { takeSlot: false }), 200);
 }
 
 /** Plans (or takes the client's plan), validates, and builds the new run's creation input. */
-async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit> {
+async function prepare(
+	c: Context<AppEnv>,
+	body: CreateRunBody,
+	id: DurableObjectId,
+): Promise<RunInit> {
 	const { prompt, plan: clientPlan, planner, cache, ...asked } = body;
 	const { settings } = c.var;
 	const options = { ...asked, budget: effectiveBudget(c, asked.budget) };
@@ -159,7 +171,7 @@ async function prepare(c: Context<AppEnv>, body: CreateRunBody): Promise<RunInit
 	});
 	const plan = priced(planned, settings);
 	logPlan("ok", { tenant: c.var.tenant, planner: plan.planner, steps: plan.steps.length });
-	const runId = c.env.RUNS.newUniqueId().toString();
+	const runId = id.toString();
 	const used = new Set(plan.steps.map((step) => step.tool));
 	return {
 		run_id: runId,
@@ -203,14 +215,11 @@ function priced(plan: Plan, settings: Settings): Plan {
 /**
  * Creates the run on its object. Where keys are required the run first takes one of its
  * tenant's live-run slots, given back by the run's archive, or here at once if creation fails.
+ * A slot is taken by run id, so a keyed repeat that loses the race to create holds nothing new.
  */
-export async function start(
-	c: Context<AppEnv>,
-	init: RunInit,
-	{ takeSlot = true }: { takeSlot?: boolean } = {},
-): Promise<RunView> {
+export async function start(c: Context<AppEnv>, init: RunInit): Promise<Creation> {
 	const quota = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(init.tenant));
-	const holdsSlot = takeSlot && authRequired(c.var.settings);
+	const holdsSlot = authRequired(c.var.settings);
 	if (holdsSlot) {
 		const limit = limitsFor(c.var.settings, init.tenant).live_runs;
 		const slot = await quota.acquireRun(init.run_id, limit);
@@ -222,9 +231,9 @@ export async function start(
 			);
 		}
 	}
-	let run: RunView;
+	let creation: Creation;
 	try {
-		run = await runClient(c.env, c.env.RUNS.idFromString(init.run_id)).create({
+		creation = await runClient(c.env, c.env.RUNS.idFromString(init.run_id)).create({
 			...init,
 			live_slot: holdsSlot,
 		});
@@ -232,8 +241,8 @@ export async function start(
 		if (holdsSlot) await quota.releaseRun(init.run_id);
 		throw error;
 	}
-	c.var.logger.debug("run created", { run_id: run.run_id, steps: init.plan.steps.length });
-	return run;
+	c.var.logger.debug("run created", { run_id: init.run_id, steps: init.plan.steps.length });
+	return creation;
 }
 
 /** The creation answer: the same shape for 201, a replay's 200 and a fork (which names its source). */
