@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { archiveRuns } from "../src/worker/queue/run-archive";
-import { followEvents, postJson, settle, stubFor } from "./fixtures/runs";
+import { archivedAtOf, followEvents, postJson, settle, stubFor } from "./fixtures/runs";
 
 async function create(prompt: string): Promise<string> {
 	const res = await postJson("/runs", { prompt });
@@ -72,7 +72,7 @@ describe("D1 archive", () => {
 			// Unconfirmed, the run keeps an alarm to ask again, and nothing says it is archived.
 			const pending = await runInDurableObject(stubFor(runId), async (_, state) => ({
 				alarm: await state.storage.getAlarm(),
-				archivedAt: state.storage.kv.get("archived_at"),
+				archivedAt: archivedAtOf(state),
 			}));
 			expect(pending.alarm).toBeGreaterThan(Date.now());
 			expect(pending.archivedAt).toBeUndefined();
@@ -104,9 +104,7 @@ describe("D1 archive", () => {
 			ids.map((run_id) => ({ run_id, tenant: "default" })),
 		);
 		for (const runId of ids) {
-			const archived = await runInDurableObject(stubFor(runId), (_, state) =>
-				state.storage.kv.get("archived_at"),
-			);
+			const archived = await runInDurableObject(stubFor(runId), (_, state) => archivedAtOf(state));
 			expect(archived).toEqual(expect.any(String));
 		}
 	});

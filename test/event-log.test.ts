@@ -1,6 +1,6 @@
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { COMPRESS_FROM } from "../src/durable/event-log";
+import { COMPRESS_FROM, EventLog } from "../src/durable/event-log";
 import { step } from "./fixtures/plans";
 import { api, eventsOf, settle, startPlan, stubFor } from "./fixtures/runs";
 
@@ -35,5 +35,22 @@ describe("the event log's storage", () => {
 			status: string;
 		};
 		expect(view).toMatchObject({ status: "completed", plan: { goal } });
+	});
+
+	it("keeps the archive mark below the events, out of every read", async () => {
+		const runId = await startPlan({
+			goal: "mark",
+			steps: [step(1, "calculator", { expression: "1+1" })],
+		});
+		await settle(runId);
+		const { mark, seqs } = await runInDurableObject(stubFor(runId), (_instance, state) => {
+			const log = new EventLog(state.storage.sql);
+			return { mark: log.archivedAt(), seqs: [...log.read()].map((event) => event.seq) };
+		});
+		expect(mark).toEqual(expect.any(String));
+		expect(seqs[0]).toBe(1);
+		const events = await eventsOf(runId);
+		expect(events.map((event) => event.seq)).toEqual(seqs);
+		expect(events.map((event) => event.data.type)).not.toContain("archived");
 	});
 });

@@ -6,6 +6,7 @@ import { RunDriver } from "../src/durable/run-driver";
 import { step } from "./fixtures/plans";
 import {
 	api,
+	archivedAtOf,
 	eventsOf,
 	followEvents,
 	settle,
@@ -44,7 +45,7 @@ describe("retry during the archive", () => {
 		);
 		expect(confirmed).toBe(false);
 		const after = await runInDurableObject(stub, async (_, state) => ({
-			archivedAt: state.storage.kv.get("archived_at"),
+			archivedAt: archivedAtOf(state),
 			alarm: await state.storage.getAlarm(),
 		}));
 		expect(after.archivedAt).toBeUndefined();

@@ -2,7 +2,15 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { foldEvents } from "../src/engine/run/reducer";
 import { toRunView } from "../src/engine/run/state";
-import { api, clientFor, eventsOf, postJson, settle, stubFor } from "./fixtures/runs";
+import {
+	api,
+	backdateArchive,
+	clientFor,
+	eventsOf,
+	postJson,
+	settle,
+	stubFor,
+} from "./fixtures/runs";
 
 async function finishedRun(prompt: string): Promise<string> {
 	const res = await postJson("/runs", { prompt });
@@ -97,7 +105,7 @@ describe("retention", () => {
 
 		// Age the archive past the 7-day default; the next alarm purges.
 		await runInDurableObject(stubFor(runId), (_, state) => {
-			state.storage.kv.put("archived_at", new Date(Date.now() - 8 * 86_400_000).toISOString());
+			backdateArchive(state, 8 * 86_400_000);
 		});
 		expect(await runDurableObjectAlarm(stubFor(runId))).toBe(true);
 		expect(await clientFor(runId).events("default")).toBeNull();

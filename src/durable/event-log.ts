@@ -29,6 +29,9 @@ function decode(data: string | ArrayBuffer): RunEventData {
 	return JSON.parse(json) as RunEventData;
 }
 
+/** The archive mark's row; events are numbered from 1. */
+const ARCHIVED_SEQ = 0;
+
 /**
  * The run's append-only log in the object's SQLite storage. Appends are synchronous SQL, so each
  * one is committed with the turn that made it, before any reply or next step leaves the object.
@@ -62,11 +65,36 @@ export class EventLog {
 		return { seq: row.seq, at, data };
 	}
 
+	/**
+	 * When the run's archive was confirmed. It is kept at seq 0 of the events table, below every
+	 * event (reads start after seq 0): a table of its own would cost a schema change and a
+	 * storage page on every run.
+	 */
+	archivedAt(): string | undefined {
+		if (!this.ready) return undefined;
+		const [row] = this.sql
+			.exec<{ at: string }>("SELECT at FROM events WHERE seq = ?", ARCHIVED_SEQ)
+			.toArray();
+		return row?.at;
+	}
+
+	markArchived(at: string): void {
+		this.sql.exec(
+			"INSERT OR REPLACE INTO events (seq, type, at, data) VALUES (?, 'archived', ?, '')",
+			ARCHIVED_SEQ,
+			at,
+		);
+	}
+
+	clearArchived(): void {
+		if (this.ready) this.sql.exec("DELETE FROM events WHERE seq = ?", ARCHIVED_SEQ);
+	}
+
 	*read(afterSeq = 0, limit = Number.MAX_SAFE_INTEGER): Generator<RunEvent> {
 		if (!this.ready) return;
 		const rows = this.sql.exec<EventRow>(
 			"SELECT seq, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-			afterSeq,
+			Math.max(afterSeq, ARCHIVED_SEQ),
 			limit,
 		);
 		for (const row of rows) yield { seq: row.seq, at: row.at, data: decode(row.data) };

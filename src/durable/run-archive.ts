@@ -2,10 +2,10 @@ import type { Logger } from "../engine/log";
 import type { ArchiveRequest } from "../engine/run/archive-request";
 import type { RunState } from "../engine/run/state";
 import { retentionMs, type Settings } from "../settings";
+import type { EventLog } from "./event-log";
 
 /** The consumer confirms within this, or the request goes out again. */
 const ARCHIVE_RESEND_MS = 60_000;
-const ARCHIVED_AT = "archived_at";
 
 /**
  * A run's copy in D1 and its retention, for one RunObject. The object writes nothing to D1
@@ -20,6 +20,7 @@ export class RunArchive {
 		private readonly env: Env,
 		private readonly settings: Settings,
 		private readonly logger: () => Logger,
+		private readonly log: () => EventLog,
 	) {}
 
 	/**
@@ -30,12 +31,12 @@ export class RunArchive {
 
 	/** When the finished run reached D1, if it has. */
 	archivedAt(): string | undefined {
-		return this.ctx.storage.kv.get<string>(ARCHIVED_AT);
+		return this.log().archivedAt();
 	}
 
 	/** A retried run finishes again and must be archived again. */
 	reopen(): void {
-		this.ctx.storage.kv.delete(ARCHIVED_AT);
+		this.log().clearArchived();
 		this.requestedAt = 0;
 	}
 
@@ -81,7 +82,7 @@ export class RunArchive {
 	 */
 	async confirm(state: RunState, seq: number, archivedAt: string): Promise<boolean> {
 		if (seq !== state.seq || this.archivedAt()) return this.archivedAt() !== undefined;
-		this.ctx.storage.kv.put(ARCHIVED_AT, archivedAt);
+		this.log().markArchived(archivedAt);
 		await this.ctx.storage.setAlarm(Date.parse(archivedAt) + retentionMs(this.settings));
 		this.logger().debug("run archived");
 		return true;

@@ -69,7 +69,13 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 		this.settings = settingsFor(env);
 		const registryOf = runRegistry(this.settings);
 		this.live = new LiveUpdates(ctx);
-		this.archive = new RunArchive(ctx, env, this.settings, () => this.logger);
+		this.archive = new RunArchive(
+			ctx,
+			env,
+			this.settings,
+			() => this.logger,
+			() => this.log,
+		);
 		this.driver = new RunDriver({
 			...{ ctx, env, settings: this.settings, inflight: this.inflight, archive: this.archive },
 			registry: () => registryOf(this.state?.tools),
