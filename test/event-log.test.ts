@@ -2,23 +2,28 @@ import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { COMPRESS_FROM, EventLog } from "../src/durable/event-log";
 import { step } from "./fixtures/plans";
-import { api, eventsOf, settle, startPlan, stubFor } from "./fixtures/runs";
+import { api, eventsOf, followEvents, settle, startPlan, stubFor } from "./fixtures/runs";
 
 describe("the event log's storage", () => {
-	it("deflates large payloads, keeps small ones as text, and reads both back whole", async () => {
+	it("deflates large payloads once archived, keeps small ones as text, and reads both back", async () => {
 		const goal = `a goal that makes run_created large: ${"milk and eggs ".repeat(200)}`;
 		const runId = await startPlan({
 			goal,
 			steps: [step(1, "calculator", { expression: "2+3" })],
 		});
+		const kindsOf = () =>
+			runInDurableObject(stubFor(runId), (_instance, state) =>
+				state.storage.sql
+					.exec<{ type: string; kind: string; bytes: number }>(
+						"SELECT type, typeof(data) AS kind, length(data) AS bytes FROM events ORDER BY seq",
+					)
+					.toArray(),
+			);
+		// While the run is live no step pays for compression: everything is text.
+		await followEvents(runId);
+		expect((await kindsOf()).every((row) => row.kind === "text")).toBe(true);
 		await settle(runId);
-		const kinds = await runInDurableObject(stubFor(runId), (_instance, state) =>
-			state.storage.sql
-				.exec<{ type: string; kind: string; bytes: number }>(
-					"SELECT type, typeof(data) AS kind, length(data) AS bytes FROM events ORDER BY seq",
-				)
-				.toArray(),
-		);
+		const kinds = await kindsOf();
 		const created = kinds.find((row) => row.type === "run_created");
 		expect(created?.kind).toBe("blob");
 		expect(created?.bytes).toBeLessThan(goal.length / 4);

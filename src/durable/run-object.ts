@@ -127,7 +127,7 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 	async archived(tenant: string, seq: number, archivedAt: string): Promise<boolean> {
 		const state = this.ownedBy(tenant);
 		if (!state || !isTerminal(state)) return false;
-		return this.archive.confirm(state, seq, archivedAt);
+		return this.archive.confirm(() => this.current(), seq, archivedAt);
 	}
 
 	/** Whether a run lives here and has not finished: the RateLimiter's check on a stale slot. */
