@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { archiveRuns } from "../src/worker/queue/run-archive";
-import { archivedAtOf, followEvents, postJson, settle, stubFor } from "./fixtures/runs";
+import { archivedAtOf, eventsOf, followEvents, postJson, settle, stubFor } from "./fixtures/runs";
 
 async function create(prompt: string): Promise<string> {
 	const res = await postJson("/runs", { prompt });
@@ -106,6 +106,14 @@ describe("D1 archive", () => {
 		for (const runId of ids) {
 			const archived = await runInDurableObject(stubFor(runId), (_, state) => archivedAtOf(state));
 			expect(archived).toEqual(expect.any(String));
+			// Steps and events of the batch's runs share statements; each run's rows are its own.
+			const rows = await env.DB.prepare(
+				"SELECT (SELECT count(*) FROM steps WHERE run_id = ?1) AS steps, (SELECT count(*) FROM run_events WHERE run_id = ?1) AS events",
+			)
+				.bind(runId)
+				.first<{ steps: number; events: number }>();
+			const events = await eventsOf(runId);
+			expect(rows).toEqual({ steps: 1, events: events.length });
 		}
 	});
 });

@@ -1,12 +1,14 @@
-import { eq } from "drizzle-orm";
+import { inArray } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { RunEvent } from "../engine/run/events";
 import type { RunState } from "../engine/run/state";
 import { rollupStatements } from "./rollups";
 import { runEvents, runs, steps } from "./schema";
 
-// D1 binds at most 100 parameters per statement; an event row takes 5.
+// D1 binds at most 100 parameters per statement: an event row takes 5, a step row 12.
 const EVENTS_PER_STATEMENT = 20;
+const STEPS_PER_STATEMENT = 8;
+const RUN_IDS_PER_STATEMENT = 100;
 
 export interface ArchiveOptions {
 	/** The full log, written with the final state; omitted for the row written at start. */
@@ -41,7 +43,7 @@ export function writeRuns(db: DrizzleD1Database, writes: readonly RunWrite[]): P
 let writing: Promise<unknown> = Promise.resolve();
 
 async function writeNow(db: DrizzleD1Database, writes: readonly RunWrite[]) {
-	const statements = writes.flatMap(({ state, ...options }) => runStatements(db, state, options));
+	const statements = archiveStatements(db, writes);
 	// The rollups go in the last batch, all together: if it fails, none of them lands, and the
 	// retry computes them again from the contributions as they were.
 	const rollups = await rollupStatements(db, writes);
@@ -62,8 +64,40 @@ export async function writeRun(
 	await writeRuns(db, [{ state, ...options }]);
 }
 
-function runStatements(db: DrizzleD1Database, state: RunState, options: ArchiveOptions) {
-	const row = {
+/**
+ * Every run's row first (steps and events reference it), then the steps and the events of all
+ * the runs together in multi-row statements: a batch of 50 three-step runs is about 90
+ * statements, not 300.
+ */
+function archiveStatements(db: DrizzleD1Database, writes: readonly RunWrite[]) {
+	const runIds = writes.map(({ state }) => state.run_id);
+	const stepRows = writes.flatMap(({ state }) => state.execution_log.map(stepRow(state)));
+	const eventRows = writes.flatMap(({ state, events = [] }) => events.map(eventRow(state)));
+	return [
+		...writes.map(({ state, archivedAt }) => {
+			const row = runRow(state, archivedAt);
+			const { runId: _runId, ...update } = row;
+			return db.insert(runs).values(row).onConflictDoUpdate({ target: runs.runId, set: update });
+		}),
+		...chunks(runIds, RUN_IDS_PER_STATEMENT).map((ids) =>
+			db.delete(steps).where(inArray(steps.runId, ids)),
+		),
+		...chunks(stepRows, STEPS_PER_STATEMENT).map((rows) => db.insert(steps).values(rows)),
+		...chunks(eventRows, EVENTS_PER_STATEMENT).map((rows) =>
+			db.insert(runEvents).values(rows).onConflictDoNothing(),
+		),
+	];
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+	const out: T[][] = [];
+	for (let start = 0; start < items.length; start += size)
+		out.push(items.slice(start, start + size));
+	return out;
+}
+
+function runRow(state: RunState, archivedAt: string | undefined) {
+	return {
 		runId: state.run_id,
 		tenant: state.tenant,
 		prompt: state.prompt,
@@ -87,45 +121,34 @@ function runStatements(db: DrizzleD1Database, state: RunState, options: ArchiveO
 		durationMs: state.completed_at
 			? Date.parse(state.completed_at) - Date.parse(state.created_at)
 			: null,
-		archivedAt: options.archivedAt ?? null,
+		archivedAt: archivedAt ?? null,
 		traceId: state.trace?.trace_id ?? null,
 		mode: state.options.mode,
 		rounds: state.rounds,
 		llmTokens: state.llm.tokens,
 		costUsd: state.llm.cost_usd,
 	};
-	const { runId: _runId, ...update } = row;
-	const stepRows = state.execution_log.map((step) => ({
-		runId: state.run_id,
-		stepNumber: step.step_number,
-		tool: step.tool,
-		status: step.status,
-		input: JSON.stringify(step.input),
-		output: step.output === null ? null : JSON.stringify(step.output),
-		errorCode: step.error?.code ?? null,
-		errorMessage: step.error?.message ?? null,
-		attempts: step.attempts,
-		startedAt: step.started_at,
-		completedAt: step.completed_at,
-		durationMs: step.duration_ms,
-	}));
-	const eventRows = (options.events ?? []).map((event) => ({
-		runId: state.run_id,
-		seq: event.seq,
-		type: event.data.type,
-		at: event.at,
-		data: JSON.stringify(event.data),
-	}));
-	const eventStatements = [];
-	for (let start = 0; start < eventRows.length; start += EVENTS_PER_STATEMENT) {
-		const chunk = eventRows.slice(start, start + EVENTS_PER_STATEMENT);
-		eventStatements.push(db.insert(runEvents).values(chunk).onConflictDoNothing());
-	}
-	// One statement per step: a step row takes 12 parameters.
-	return [
-		db.insert(runs).values(row).onConflictDoUpdate({ target: runs.runId, set: update }),
-		db.delete(steps).where(eq(steps.runId, state.run_id)),
-		...stepRows.map((step) => db.insert(steps).values(step)),
-		...eventStatements,
-	];
 }
+
+const stepRow = (state: RunState) => (step: RunState["execution_log"][number]) => ({
+	runId: state.run_id,
+	stepNumber: step.step_number,
+	tool: step.tool,
+	status: step.status,
+	input: JSON.stringify(step.input),
+	output: step.output === null ? null : JSON.stringify(step.output),
+	errorCode: step.error?.code ?? null,
+	errorMessage: step.error?.message ?? null,
+	attempts: step.attempts,
+	startedAt: step.started_at,
+	completedAt: step.completed_at,
+	durationMs: step.duration_ms,
+});
+
+const eventRow = (state: RunState) => (event: RunEvent) => ({
+	runId: state.run_id,
+	seq: event.seq,
+	type: event.data.type,
+	at: event.at,
+	data: JSON.stringify(event.data),
+});
