@@ -2,28 +2,31 @@ import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { COMPRESS_FROM, EventLog } from "../src/durable/event-log";
 import { step } from "./fixtures/plans";
-import { api, eventsOf, followEvents, settle, startPlan, stubFor } from "./fixtures/runs";
+import {
+	api,
+	clientFor,
+	eventsOf,
+	followEvents,
+	settle,
+	startPlan,
+	stubFor,
+} from "./fixtures/runs";
 
 describe("the event log's storage", () => {
-	it("deflates large payloads once archived, keeps small ones as text, and reads both back", async () => {
+	it("deflates large payloads, keeps small ones as text, and reads both back whole", async () => {
 		const goal = `a goal that makes run_created large: ${"milk and eggs ".repeat(200)}`;
 		const runId = await startPlan({
 			goal,
 			steps: [step(1, "calculator", { expression: "2+3" })],
 		});
-		const kindsOf = () =>
-			runInDurableObject(stubFor(runId), (_instance, state) =>
-				state.storage.sql
-					.exec<{ type: string; kind: string; bytes: number }>(
-						"SELECT type, typeof(data) AS kind, length(data) AS bytes FROM events ORDER BY seq",
-					)
-					.toArray(),
-			);
-		// While the run is live no step pays for compression: everything is text.
-		await followEvents(runId);
-		expect((await kindsOf()).every((row) => row.kind === "text")).toBe(true);
 		await settle(runId);
-		const kinds = await kindsOf();
+		const kinds = await runInDurableObject(stubFor(runId), (_instance, state) =>
+			state.storage.sql
+				.exec<{ type: string; kind: string; bytes: number }>(
+					"SELECT type, typeof(data) AS kind, length(data) AS bytes FROM events ORDER BY seq",
+				)
+				.toArray(),
+		);
 		const created = kinds.find((row) => row.type === "run_created");
 		expect(created?.kind).toBe("blob");
 		expect(created?.bytes).toBeLessThan(goal.length / 4);
@@ -57,5 +60,20 @@ describe("the event log's storage", () => {
 		const events = await eventsOf(runId);
 		expect(events.map((event) => event.seq)).toEqual(seqs);
 		expect(events.map((event) => event.data.type)).not.toContain("archived");
+	});
+
+	it("serves a live run's events from memory exactly as stored, and an archived one's from storage", async () => {
+		const goal = `a goal long enough to be deflated: ${"milk and eggs ".repeat(200)}`;
+		const runId = await startPlan({ goal, steps: [step(1, "calculator", { expression: "4*4" })] });
+		await followEvents(runId);
+		const live = await eventsOf(runId);
+		await settle(runId);
+		const stored = await runInDurableObject(stubFor(runId), (_instance, state) => [
+			...new EventLog(state.storage.sql).read(),
+		]);
+		expect(stored).toEqual(live);
+		expect(await eventsOf(runId)).toEqual(live);
+		const page = await clientFor(runId).events("default", 2, 3);
+		expect(page?.map((event) => event.seq)).toEqual([3, 4, 5]);
 	});
 });

@@ -8,7 +8,7 @@ export const root = fileURLToPath(new URL("../..", import.meta.url));
 export const PORT = Number(process.env.BENCH_PORT ?? 8799);
 export const BASE = `http://127.0.0.1:${PORT}`;
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-export const E2E_RUNS = Number(process.env.BENCH_E2E_RUNS ?? 500);
+export const E2E_RUNS = Number(process.env.BENCH_E2E_RUNS ?? 1_000);
 /** Connections of the end-to-end rounds and of the Workflow peer. */
 export const E2E_CONNECTIONS = 50;
 export const HISTORY_RUNS = 10_000;

@@ -80,13 +80,8 @@ export class RunArchive {
 	 * now counts: a retry that landed meanwhile makes it stale, and the run archives again when
 	 * it ends again.
 	 */
-	async confirm(state: () => RunState, seq: number, archivedAt: string): Promise<boolean> {
-		const counts = () => seq === state().seq && !this.archivedAt();
-		if (!counts()) return this.archivedAt() !== undefined;
-		// The log is final now: its large payloads are deflated, stored with the mark in one turn.
-		const packed = await this.log().packLarge();
-		if (!counts()) return this.archivedAt() !== undefined;
-		this.log().storePacked(packed);
+	async confirm(state: RunState, seq: number, archivedAt: string): Promise<boolean> {
+		if (seq !== state.seq || this.archivedAt()) return this.archivedAt() !== undefined;
 		this.log().markArchived(archivedAt);
 		await this.ctx.storage.setAlarm(Date.parse(archivedAt) + retentionMs(this.settings));
 		this.logger().debug("run archived");

@@ -83,6 +83,9 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 			append: (data) => this.append(data),
 			logger: () => this.logger,
 		});
+		// Until its archive is confirmed, a run keeps its events in memory as well: the archive
+		// consumer reads the whole log, and live followers read it often.
+		this.log.hold(this.log.archivedAt() === undefined);
 		this.state = foldEvents(this.log.read());
 		this.logger = loggerFor(this.settings, runLogFields(this.state));
 	}
@@ -127,7 +130,9 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 	async archived(tenant: string, seq: number, archivedAt: string): Promise<boolean> {
 		const state = this.ownedBy(tenant);
 		if (!state || !isTerminal(state)) return false;
-		return this.archive.confirm(() => this.current(), seq, archivedAt);
+		const confirmed = await this.archive.confirm(state, seq, archivedAt);
+		if (confirmed) this.log.hold(false);
+		return confirmed;
 	}
 
 	/** Whether a run lives here and has not finished: the RateLimiter's check on a stale slot. */
@@ -157,6 +162,7 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 	async retry(tenant: string): Promise<ControlResult> {
 		return this.command(retryCommand(this.ownedBy(tenant)), () => {
 			this.archive.reopen();
+			this.log.hold(true);
 			this.driver.relist();
 		});
 	}
