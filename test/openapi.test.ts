@@ -87,6 +87,7 @@ describe("the OpenAPI document", () => {
 						requestBody: {
 							content: Record<string, { schema: { properties: object; examples: unknown[] } }>;
 						};
+						parameters: Array<{ name: string; schema: Record<string, unknown> }>;
 					};
 				};
 			};
@@ -96,6 +97,9 @@ describe("the OpenAPI document", () => {
 			expect.arrayContaining(["prompt", "plan", "policy"]),
 		);
 		expect(body?.examples?.length).toBeGreaterThan(0);
+		const key = doc.paths["/runs"].post.parameters.find((p) => p.name === "Idempotency-Key");
+		expect(key?.schema).toMatchObject({ type: "string", pattern: expect.any(String) });
+		expect(new RegExp(String(key?.schema.pattern)).test("x".repeat(256))).toBe(false);
 	});
 
 	it("is rendered at /docs from the Worker's own assets, with no CDN", async () => {

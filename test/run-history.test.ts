@@ -116,6 +116,20 @@ describe("retention", () => {
 
 		const after = await Promise.all(paths.map(text));
 		expect(after).toEqual(before);
+
+		// Steering it is refused as for any finished run, not answered as if it never existed.
+		for (const [path, method] of [
+			[`/runs/${runId}/cancel`, "POST"],
+			[`/runs/${runId}/retry`, "POST"],
+			[`/runs/${runId}`, "DELETE"],
+			[`/runs/${runId}/steps/1/approve`, "POST"],
+		] as const) {
+			const res = await api(path, { method });
+			expect(res.status, path).toBe(409);
+			expect(await res.json()).toMatchObject({
+				error: { code: "invalid_state", details: { status: "completed" } },
+			});
+		}
 	});
 });
 

@@ -109,6 +109,28 @@ describe("stream tokens", () => {
 		expect((await call(`/runs/${runId}/stream?token=${forged}`)).status).toBe(401);
 	});
 
+	it("work with auth on and no secret or bootstrap key, outside production", async () => {
+		await storeKey(GLOBEX, "globex");
+		const bare = { BOOTSTRAP_API_KEY: "" } as Partial<Env>;
+		const created = await call("/runs", json({ prompt: "calculate 2+3" }), GLOBEX, bare);
+		const { run_id: runId } = (await created.json()) as { run_id: string };
+		const issued = await call(`/runs/${runId}/stream-token`, { method: "POST" }, GLOBEX, bare);
+		expect(issued.status).toBe(201);
+		const { token } = (await issued.json()) as { token: string };
+		const followed = await call(`/runs/${runId}/stream?token=${token}`, {}, undefined, bare);
+		expect(followed.status).toBe(200);
+		await followed.body?.cancel();
+		const now = Math.floor(Date.now() / 1000);
+		const forged = await sign(
+			{ sub: "globex", run: runId, aud: "run-stream", iat: now, exp: now + 300 },
+			"development-only stream token secret, never for production",
+			"HS256",
+		);
+		expect((await call(`/runs/${runId}/stream?token=${forged}`, {}, undefined, bare)).status).toBe(
+			401,
+		);
+	});
+
 	it("are refused in production without a secret of their own", async () => {
 		const runId = await createRun();
 		const res = await call(`/runs/${runId}/stream-token`, { method: "POST" }, BOOTSTRAP, {

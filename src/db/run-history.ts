@@ -34,3 +34,17 @@ export async function isArchived(db: DrizzleD1Database, tenant: string, runId: s
 		.limit(1);
 	return rows.length > 0;
 }
+
+/** The status of a run D1 holds finished and archived, or null. */
+export async function archivedStatus(
+	db: DrizzleD1Database,
+	tenant: string,
+	runId: string,
+): Promise<string | null> {
+	const [row] = await db
+		.select({ status: runs.status })
+		.from(runs)
+		.where(and(eq(runs.runId, runId), eq(runs.tenant, tenant), isNotNull(runs.archivedAt)))
+		.limit(1);
+	return row?.status ?? null;
+}

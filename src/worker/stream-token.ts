@@ -19,15 +19,24 @@ export function streamedRunId(path: string): string | undefined {
 }
 
 /**
+ * Outside production with auth on and no secret configured: random, made on first use (random
+ * values cannot be made at startup), so nobody can forge a token, and local development needs no
+ * setup. Tokens signed with it end with the isolate; locally, that is the server.
+ */
+let isolateSecret: string | undefined;
+
+/**
  * STREAM_TOKEN_SECRET when set. Outside production with auth on, a secret derived from the
- * bootstrap key (which nobody without that key can compute); with auth off, the public one.
- * Production, or auth on with neither secret, refuses to issue or accept tokens.
+ * bootstrap key (which nobody without that key can compute), or else the isolate's random one;
+ * with auth off, the public one. Production refuses to issue or accept tokens without the secret.
  */
 function secretOf(settings: Settings): string {
 	if (settings.STREAM_TOKEN_SECRET) return settings.STREAM_TOKEN_SECRET;
 	if (!isProduction(settings)) {
 		if (!authRequired(settings)) return DEVELOPMENT_SECRET;
 		if (settings.BOOTSTRAP_API_KEY) return `stream-token:${settings.BOOTSTRAP_API_KEY}`;
+		isolateSecret ??= crypto.randomUUID() + crypto.randomUUID();
+		return isolateSecret;
 	}
 	throw new AppError<ApiErrorCode>(
 		"misconfigured",

@@ -1,5 +1,5 @@
 import { describeRoute, resolver } from "hono-openapi";
-import type { z } from "zod";
+import { z } from "zod";
 import { type ApiErrorCode, statusOf } from "../errors";
 import { ErrorSchema } from "./schemas";
 
@@ -33,7 +33,8 @@ interface RouteDoc {
 	/** Public: no bearer key needed. */
 	open?: boolean;
 	/** Headers the route reads, beyond Authorization. */
-	headers?: { name: string; description: string }[];
+	/** Request headers the route reads; `schema` is the zod schema it validates the header with. */
+	headers?: { name: string; description: string; schema?: z.ZodType }[];
 }
 
 /**
@@ -74,13 +75,18 @@ export function doc(route: RouteDoc) {
 		description: route.description,
 		tags: route.tags,
 		...(route.open ? { security: [] } : {}),
-		parameters: route.headers?.map(({ name, description }) => ({
+		parameters: route.headers?.map(({ name, description, schema }) => ({
 			name,
 			in: "header" as const,
 			required: false,
 			description,
-			schema: { type: "string" as const },
+			schema: schema ? headerSchema(schema) : { type: "string" as const },
 		})),
 		responses,
 	});
+}
+
+function headerSchema(schema: z.ZodType) {
+	const { $schema: _dialect, ...rest } = z.toJSONSchema(schema) as Record<string, unknown>;
+	return rest;
 }

@@ -21,7 +21,7 @@ import {
 	RejectBody,
 	StepParam,
 } from "../runs/control";
-import { CreateRunBody, createRun } from "../runs/create";
+import { CreateRunBody, createRun, IdempotencyKey } from "../runs/create";
 import { ListQuery, listRunPage } from "../runs/list";
 import { After, followRunSocket, followRunStream } from "../runs/live";
 import { EventsQuery, eventPage, ReadQuery, readRun } from "../runs/read";
@@ -46,6 +46,7 @@ export const runs = new Hono<AppEnv>()
 			headers: [
 				{
 					name: "Idempotency-Key",
+					schema: IdempotencyKey,
 					description:
 						"1 to 255 visible ASCII characters; a repeat with the same body is answered with the original run",
 				},

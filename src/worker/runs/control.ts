@@ -1,6 +1,8 @@
+import { drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
 import { z } from "zod";
 import { llmPlanningFor } from "../../config";
+import { archivedStatus } from "../../db/run-history";
 import type { ControlResult } from "../../durable/run-api";
 import { AppError } from "../../engine/errors";
 import { forkReuse } from "../../engine/run/fork";
@@ -30,10 +32,23 @@ export const ForkBody = z
 	.strict()
 	.default({});
 
-/** A refused control call becomes its error; one that depends on the run names its status. */
-export function answer(c: Context<AppEnv>, result: ControlResult) {
+/**
+ * A refused control call becomes its error; one that depends on the run names its status. A run
+ * its object no longer holds may have been purged after retention: D1 then says it finished.
+ */
+export async function answer(c: Context<AppEnv>, result: ControlResult) {
 	if (result.ok) return c.json(result.value);
 	const { code, message, status } = result.error;
+	if (code === "run_not_found") {
+		const archived = await archivedStatus(drizzle(c.env.DB), c.var.tenant, c.req.param("id") ?? "");
+		if (archived) {
+			throw new AppError(
+				"invalid_state",
+				`This ${archived} run is archived and can no longer change; fork it to run it again`,
+				{ status: archived },
+			);
+		}
+	}
 	throw new AppError(code, message, status === undefined ? undefined : { status });
 }
 

@@ -65,7 +65,7 @@ export const CreateRunBody = RunOptionsSchema.extend({
 
 type CreateRunBody = z.infer<typeof CreateRunBody>;
 
-const IdempotencyKey = z
+export const IdempotencyKey = z
 	.string()
 	.regex(/^[\x21-\x7e]{1,255}$/, "Idempotency-Key must be 1 to 255 visible ASCII characters");
 
