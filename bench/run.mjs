@@ -4,8 +4,7 @@
 // markdown table to bench/results/. Every figure is read against floors measured in the same run
 // on the same machine; every run the end-to-end rounds submit is accounted for on the server, and
 // the bench exits non-zero when one did not complete. The method is in bench/README.md.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import autocannon from "autocannon";
 import { startLlmStub } from "../scripts/llm-stub.mjs";
@@ -14,6 +13,7 @@ import {
 	DRAIN_DEADLINE_MS,
 	E2E_RUNS,
 	HEALTH_INTERVAL_MS,
+	KEEP_STATE,
 	log,
 	MAX_ATTEMPTS,
 	machine,
@@ -21,6 +21,7 @@ import {
 	REQUEST_DEADLINE_MS,
 	resultsDir,
 	SECONDS,
+	STATE_ROOT,
 	STUCK_AFTER_MS,
 	THREE_STEPS,
 } from "./lib/config.mjs";
@@ -149,7 +150,7 @@ function write(report) {
 }
 
 const began = Date.now();
-const state = mkdtempSync(path.join(os.tmpdir(), "agent-bench-"));
+const state = mkdtempSync(path.join(STATE_ROOT, "agent-bench-"));
 log(`state in ${state}`);
 seedHistory(state);
 const llm = await startLlmStub();
@@ -183,6 +184,8 @@ try {
 			drain_deadline_ms: DRAIN_DEADLINE_MS,
 			health_interval_ms: HEALTH_INTERVAL_MS,
 			end_to_end_list: "the default tenant's todo list, emptied before each round",
+			state_root: STATE_ROOT,
+			peer_step_outputs: "the sum, the added todo and the list, as the runtime records",
 		},
 		...figures,
 		requests: phaseReport(),
@@ -205,4 +208,5 @@ try {
 	await stopServer(server); // already down after a full run: a no-op then
 	process.off("exit", killOnExit);
 	await llm.close();
+	if (!KEEP_STATE) rmSync(state, { recursive: true, force: true });
 }

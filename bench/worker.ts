@@ -10,6 +10,7 @@ import {
 } from "cloudflare:workers";
 import { DEFAULT_TENANT } from "../src/config";
 import { evaluate } from "../src/engine/tools/calculator";
+import { DEFAULT_LIST_LIMIT } from "../src/engine/tools/todo";
 import { createApp } from "../src/worker/app";
 import production, { TodoStore as ProductionTodoStore } from "../src/worker/index";
 import { censusIds, runStatuses, workflowStatuses } from "./census";
@@ -56,20 +57,24 @@ export class BenchFloor extends DurableObject<BenchEnv> {
 	}
 }
 
-/** The peer: the same three tool calls as the bench prompt, as durable Workflow steps. */
+/**
+ * The peer: the same three tool calls as the bench prompt, as durable Workflow steps. Each step
+ * keeps what the runtime's step records as its output (the sum, the added todo, the list), and
+ * the instance's output is the list, as a run's result is.
+ */
 export class BenchWorkflow extends WorkflowEntrypoint<BenchEnv, PeerParams> {
 	override async run(event: Readonly<WorkflowEvent<PeerParams>>, step: WorkflowStep) {
 		await step.do("calculate", async () => evaluate("2+3"));
 		const todos = this.env.TODOS.get(this.env.TODOS.idFromName(event.payload.list));
 		await step.do("add todo", async () => {
 			const added = await todos.add("bench", `${event.instanceId}:add`);
-			return added.ok ? added.value.id : null;
+			return added.ok ? added.value : null;
 		});
-		await step.do("list todos", async () => {
-			const listed = await todos.list("all", 100);
-			return listed.ok ? listed.value.total : 0;
+		const list = await step.do("list todos", async () => {
+			const listed = await todos.list("all", DEFAULT_LIST_LIMIT);
+			return listed.ok ? listed.value : null;
 		});
-		return { submitted_at: event.payload.submitted_at, finished_at: Date.now() };
+		return { submitted_at: event.payload.submitted_at, finished_at: Date.now(), list };
 	}
 }
 

@@ -1,5 +1,6 @@
 // Settings and constants shared by the bench's modules. The figures the method depends on are
 // named here once, so bench/README.md can name them and the results can record them.
+import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +13,16 @@ export const E2E_RUNS = Number(process.env.BENCH_E2E_RUNS ?? 1_000);
 /** Connections of the end-to-end rounds and of the Workflow peer. */
 export const E2E_CONNECTIONS = 50;
 export const HISTORY_RUNS = 10_000;
+/**
+ * Where the server's local state goes: tmpfs when the machine has one. Each Durable Object is
+ * a SQLite file here, so on a disk every figure (floor and peer included) also pays the host
+ * file system's inode allocation and fsyncs, which no Cloudflare object pays, and which swing
+ * with what was deleted in the minutes before (ext4 scans recently freed inodes).
+ */
+export const STATE_ROOT =
+	process.env.BENCH_STATE_DIR ?? (existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir());
+/** Keep the state directory after the run (it is deleted otherwise: thousands of files). */
+export const KEEP_STATE = process.env.BENCH_KEEP_STATE === "1";
 export const ONE_STEP = "calculate 2+3";
 export const THREE_STEPS = "calculate 2+3, add a todo to bench and list my todos";
 

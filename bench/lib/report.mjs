@@ -112,7 +112,7 @@ export function markdown(report) {
 	const { after_round_1: m1, after_round_2: m2 } = report.memory;
 	const fmt = (value) => value ?? "–";
 	return [
-		`Machine: ${report.machine.cpus}× ${report.machine.cpu}, ${report.machine.memory_gb} GB, Node ${report.machine.node}; ${report.date}`,
+		`Machine: ${report.machine.cpus}× ${report.machine.cpu}, ${report.machine.memory_gb} GB, Node ${report.machine.node}; ${report.date}; state in ${report.method?.state_root ?? "the temp directory"}`,
 		"",
 		"| measurement | c | rps | p50 ms | p99 ms | max ms | rps / DO floor | p99 / DO floor p99 | lost |",
 		"| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
