@@ -22,6 +22,29 @@ async function tokenFor(runId: string, key = BOOTSTRAP) {
 const stream = (runId: string, token: string) =>
 	call(`/runs/${runId}/stream?token=${encodeURIComponent(token)}`, {}, undefined, withSecret);
 
+/**
+ * With no STREAM_TOKEN_SECRET and auth on, a token the server issues follows its run, and one
+ * signed with the public development secret is refused.
+ */
+async function expectUnforgeable(key: string, tenant: string, override: Partial<Env> = {}) {
+	const res = await call("/runs", json({ prompt: "calculate 2+3" }), key, override);
+	const { run_id: runId } = (await res.json()) as { run_id: string };
+	const issued = await call(`/runs/${runId}/stream-token`, { method: "POST" }, key, override);
+	expect(issued.status).toBe(201);
+	const { token } = (await issued.json()) as { token: string };
+	const followed = await call(`/runs/${runId}/stream?token=${token}`, {}, undefined, override);
+	expect(followed.status).toBe(200);
+	await followed.body?.cancel();
+	const now = Math.floor(Date.now() / 1000);
+	const forged = await sign(
+		{ sub: tenant, run: runId, aud: "run-stream", iat: now, exp: now + 300 },
+		"development-only stream token secret, never for production",
+		"HS256",
+	);
+	const refused = await call(`/runs/${runId}/stream?token=${forged}`, {}, undefined, override);
+	expect(refused.status).toBe(401);
+}
+
 describe("stream tokens", () => {
 	it("are issued for a run of the caller's tenant, expiring in 5 minutes by default", async () => {
 		const runId = await createRun();
@@ -92,43 +115,13 @@ describe("stream tokens", () => {
 
 	it("cannot be forged with the public development secret when auth is on", async () => {
 		// No STREAM_TOKEN_SECRET: outside production the key is derived from the bootstrap key.
-		const res = await call("/runs", json({ prompt: "calculate 2+3" }), BOOTSTRAP);
-		const { run_id: runId } = (await res.json()) as { run_id: string };
-		const issued = await call(`/runs/${runId}/stream-token`, { method: "POST" }, BOOTSTRAP);
-		expect(issued.status).toBe(201);
-		const { token } = (await issued.json()) as { token: string };
-		const followed = await call(`/runs/${runId}/stream?token=${token}`);
-		expect(followed.status).toBe(200);
-		await followed.body?.cancel();
-		const now = Math.floor(Date.now() / 1000);
-		const forged = await sign(
-			{ sub: "acme", run: runId, aud: "run-stream", iat: now, exp: now + 300 },
-			"development-only stream token secret, never for production",
-			"HS256",
-		);
-		expect((await call(`/runs/${runId}/stream?token=${forged}`)).status).toBe(401);
+		await expectUnforgeable(BOOTSTRAP, "acme");
 	});
 
 	it("work with auth on and no secret or bootstrap key, outside production", async () => {
+		// Neither: the isolate makes a random secret of its own.
 		await storeKey(GLOBEX, "globex");
-		const bare = { BOOTSTRAP_API_KEY: "" } as Partial<Env>;
-		const created = await call("/runs", json({ prompt: "calculate 2+3" }), GLOBEX, bare);
-		const { run_id: runId } = (await created.json()) as { run_id: string };
-		const issued = await call(`/runs/${runId}/stream-token`, { method: "POST" }, GLOBEX, bare);
-		expect(issued.status).toBe(201);
-		const { token } = (await issued.json()) as { token: string };
-		const followed = await call(`/runs/${runId}/stream?token=${token}`, {}, undefined, bare);
-		expect(followed.status).toBe(200);
-		await followed.body?.cancel();
-		const now = Math.floor(Date.now() / 1000);
-		const forged = await sign(
-			{ sub: "globex", run: runId, aud: "run-stream", iat: now, exp: now + 300 },
-			"development-only stream token secret, never for production",
-			"HS256",
-		);
-		expect((await call(`/runs/${runId}/stream?token=${forged}`, {}, undefined, bare)).status).toBe(
-			401,
-		);
+		await expectUnforgeable(GLOBEX, "globex", { BOOTSTRAP_API_KEY: "" } as Partial<Env>);
 	});
 
 	it("are refused in production without a secret of their own", async () => {

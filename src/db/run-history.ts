@@ -27,12 +27,7 @@ export async function loadArchivedEvents(
 
 /** Whether D1 holds the finished run (its events may all lie before a given cursor). */
 export async function isArchived(db: DrizzleD1Database, tenant: string, runId: string) {
-	const rows = await db
-		.select({ runId: runs.runId })
-		.from(runs)
-		.where(and(eq(runs.runId, runId), eq(runs.tenant, tenant), isNotNull(runs.archivedAt)))
-		.limit(1);
-	return rows.length > 0;
+	return (await archivedStatus(db, tenant, runId)) !== null;
 }
 
 /** The status of a run D1 holds finished and archived, or null. */
