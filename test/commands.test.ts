@@ -5,6 +5,7 @@ import {
 	rejectCommand,
 	retryCommand,
 } from "../src/engine/run/commands";
+import type { RunEventData } from "../src/engine/run/events";
 import { planOf, stateAfter } from "./fixtures/run-state";
 
 const runState = () => stateAfter(planOf([[], [1]]), []);
@@ -38,6 +39,28 @@ describe("run commands", () => {
 			ok: false,
 			error: { code: "invalid_state", status: "pending" },
 		});
+	});
+
+	it("refuse to decide a step whose run is cancelling or finished, though its request stands", () => {
+		const asked: RunEventData[] = [
+			{ type: "approval_requested", step: 1, expires_at: "2099-01-01T00:00:00.000Z" },
+		];
+		expect(approveCommand(stateAfter(planOf([[], [1]]), asked), 1)).toMatchObject({ ok: true });
+		const cancelling = [
+			...asked,
+			{ type: "run_cancel_requested", compensate: false, reason: null } as const,
+		];
+		const cancelled = [
+			...cancelling,
+			{ type: "step_cancelled", step: 1, reason: "The run was cancelled" } as const,
+			{ type: "step_cancelled", step: 2, reason: "The run was cancelled" } as const,
+			{ type: "run_cancelled" } as const,
+		];
+		for (const events of [cancelling, cancelled]) {
+			const state = stateAfter(planOf([[], [1]]), events);
+			expect(approveCommand(state, 1)).toMatchObject({ error: { code: "invalid_state" } });
+			expect(rejectCommand(state, 1, "late")).toMatchObject({ error: { code: "invalid_state" } });
+		}
 	});
 
 	it("cancel once, and refuse to cancel a finished run", () => {

@@ -74,7 +74,9 @@ function decide(
 	if (!state) return refuse("run_not_found", NO_RUN);
 	const step = state.execution_log.find((candidate) => candidate.step_number === stepNumber);
 	if (!step) return refuse("step_not_found", `Step ${stepNumber} is not in the plan`, state);
-	if (step.approval?.status !== "requested") {
+	// A cancelled or skipped step keeps its request: only a live run's ready step is waiting.
+	const waiting = step.status === "ready" && step.approval?.status === "requested";
+	if (!waiting || isTerminal(state) || state.cancel) {
 		return refuse("invalid_state", `Step ${stepNumber} is not awaiting approval`, state);
 	}
 	return accept([event]);
