@@ -1,6 +1,7 @@
-import { runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { EventLog } from "../src/durable/event-log";
 import { archiveRuns } from "../src/worker/queue/run-archive";
 import { archivedAtOf, eventsOf, followEvents, postJson, settle, stubFor } from "./fixtures/runs";
 
@@ -115,5 +116,31 @@ describe("D1 archive", () => {
 			const events = await eventsOf(runId);
 			expect(rows).toEqual({ steps: 1, events: events.length });
 		}
+	});
+
+	it("adopts the mark of a run archived before it moved into the log, and archives it once", async () => {
+		const runId = await (await postJson("/runs", { prompt: "calculate 7*6" }))
+			.json()
+			.then((body) => (body as { run_id: string }).run_id);
+		await settle(runId);
+		const mark = await runInDurableObject(stubFor(runId), (_, state) => archivedAtOf(state));
+		// As an object archived by the earlier code keeps it: under a KV key, with no row.
+		await runInDurableObject(stubFor(runId), (_, state) => {
+			new EventLog(state.storage.sql).clearArchived();
+			state.storage.kv.put("archived_at", mark);
+		});
+		await abortAllDurableObjects();
+		const after = await runInDurableObject(stubFor(runId), async (instance, state) => {
+			await instance.alarm();
+			return {
+				mark: archivedAtOf(state),
+				legacy: state.storage.kv.get("archived_at"),
+				alarm: await state.storage.getAlarm(),
+			};
+		});
+		expect(after.mark).toBe(mark);
+		expect(after.legacy).toBeUndefined();
+		// Still waiting out its retention, not asking for a second archive in a minute.
+		expect(after.alarm).toBeGreaterThan(Date.now() + 6 * 86_400_000);
 	});
 });

@@ -67,6 +67,8 @@ describe("the event log's storage", () => {
 		const runId = await startPlan({ goal, steps: [step(1, "calculator", { expression: "4*4" })] });
 		await followEvents(runId);
 		const live = await eventsOf(runId);
+		const heldPage = await clientFor(runId).events("default", 2, 3);
+		expect(heldPage?.map((event) => event.seq)).toEqual([3, 4, 5]);
 		await settle(runId);
 		const stored = await runInDurableObject(stubFor(runId), (_instance, state) => [
 			...new EventLog(state.storage.sql).read(),

@@ -57,7 +57,7 @@ describe("live-run slots", () => {
 			state.storage.kv.put(`live:${young}`, Date.now());
 		});
 		const next = env.RUNS.newUniqueId().toString();
-		expect(await quota.acquireRun(next, 2)).toEqual({ ok: true, live: 2 });
+		expect(await quota.acquireRun(next, 2)).toEqual({ ok: true, live: 2, taken: true });
 		// The young slot's run may still be on its way: it is never dropped.
 		expect(await quota.acquireRun(env.RUNS.newUniqueId().toString(), 2)).toMatchObject({
 			ok: false,

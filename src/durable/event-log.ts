@@ -103,6 +103,13 @@ export class EventLog {
 		if (this.ready) this.sql.exec("DELETE FROM events WHERE seq = ?", ARCHIVED_SEQ);
 	}
 
+	/** Removes the whole log (a purge that keeps other storage). */
+	drop(): void {
+		this.sql.exec("DROP TABLE IF EXISTS events");
+		this.ready = false;
+		this.held = undefined;
+	}
+
 	*read(afterSeq = 0, limit = Number.MAX_SAFE_INTEGER): Generator<RunEvent> {
 		if (!this.held) {
 			yield* this.readStored(afterSeq, limit);

@@ -26,14 +26,18 @@ export class RateLimiter extends DurableObject<Env> {
 	 * so a slot lost to a crash between acquire and create (or any other leak) cannot block the
 	 * tenant for good.
 	 */
-	async acquireRun(runId: string, limit: number): Promise<{ ok: boolean; live: number }> {
+	/** `taken` is false when the run already held its slot (a keyed repeat racing its original). */
+	async acquireRun(
+		runId: string,
+		limit: number,
+	): Promise<{ ok: boolean; live: number; taken: boolean }> {
 		const key = `live:${runId}`;
-		if (this.ctx.storage.kv.get(key)) return { ok: true, live: this.liveCount() };
+		if (this.ctx.storage.kv.get(key)) return { ok: true, live: this.liveCount(), taken: false };
 		let live = this.liveCount();
 		if (live >= limit) live -= await this.dropStaleSlots();
-		if (live >= limit) return { ok: false, live };
+		if (live >= limit) return { ok: false, live, taken: false };
 		this.ctx.storage.kv.put(key, Date.now());
-		return { ok: true, live: live + 1 };
+		return { ok: true, live: live + 1, taken: true };
 	}
 
 	async releaseRun(runId: string): Promise<void> {

@@ -6,6 +6,8 @@ import type { EventLog } from "./event-log";
 
 /** The consumer confirms within this, or the request goes out again. */
 const ARCHIVE_RESEND_MS = 60_000;
+/** Where runs archived before the mark moved into the log (87ba98b) kept it. */
+const LEGACY_KEYS = { archivedAt: "archived_at", requestedAt: "archive_requested_at" };
 
 /**
  * A run's copy in D1 and its retention, for one RunObject. The object writes nothing to D1
@@ -28,6 +30,15 @@ export class RunArchive {
 	 * consumer writes a run idempotently; a stored timestamp cost a write and a table per run.
 	 */
 	private requestedAt = 0;
+
+	/** Moves a mark kept under the old KV key into the log, once, so the run is not archived twice. */
+	adoptLegacyMark(): void {
+		const legacy = this.ctx.storage.kv.get<string>(LEGACY_KEYS.archivedAt);
+		if (legacy === undefined) return;
+		if (!this.archivedAt()) this.log().markArchived(legacy);
+		this.ctx.storage.kv.delete(LEGACY_KEYS.archivedAt);
+		this.ctx.storage.kv.delete(LEGACY_KEYS.requestedAt);
+	}
 
 	/** When the finished run reached D1, if it has. */
 	archivedAt(): string | undefined {
@@ -88,15 +99,26 @@ export class RunArchive {
 		return true;
 	}
 
-	/** True once the retention period is over and the object's storage is gone. */
-	async purgeIfDue(archivedAt: string): Promise<boolean> {
+	/**
+	 * True once the retention period is over and the object's storage is gone. `keep` writes what
+	 * must outlive the run (a keyed run's tombstone) in the same transaction as the log's removal,
+	 * so no crash can leave the object empty without it.
+	 */
+	async purgeIfDue(archivedAt: string, keep?: () => void): Promise<boolean> {
 		const purgeAt = Date.parse(archivedAt) + retentionMs(this.settings);
 		if (Date.now() < purgeAt) {
 			await this.ctx.storage.setAlarm(purgeAt);
 			return false;
 		}
 		await this.ctx.storage.deleteAlarm();
-		await this.ctx.storage.deleteAll();
+		if (keep) {
+			this.ctx.storage.transactionSync(() => {
+				this.log().drop();
+				keep();
+			});
+		} else {
+			await this.ctx.storage.deleteAll();
+		}
 		this.logger().info("run purged from its object; D1 serves it now");
 		return true;
 	}

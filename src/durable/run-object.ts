@@ -83,9 +83,10 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 			append: (data) => this.append(data),
 			logger: () => this.logger,
 		});
+		this.archive.adoptLegacyMark();
 		// Until its archive is confirmed, a run keeps its events in memory as well: the archive
 		// consumer reads the whole log, and live followers read it often.
-		this.log.hold(this.log.archivedAt() === undefined);
+		this.log.hold(this.archive.archivedAt() === undefined);
 		this.state = foldEvents(this.log.read());
 		this.logger = loggerFor(this.settings, runLogFields(this.state));
 	}
@@ -280,14 +281,15 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 		const finished = this.current();
 		if (!isTerminal(finished)) return;
 		const archivedAt = this.archive.archivedAt();
-		if (!archivedAt) await this.archive.request(finished);
-		else if (await this.archive.purgeIfDue(archivedAt)) {
-			// The run's id stays its own: a keyed repeat must not create another run under it.
-			const { tenant, request_hash } = finished;
-			if (request_hash) this.ctx.storage.kv.put<PurgedRequest>(PURGED, { tenant, request_hash });
-			this.state = undefined;
-			this.log = new EventLog(this.ctx.storage.sql);
-		}
+		if (!archivedAt) return this.archive.request(finished);
+		// The run's id stays its own: a keyed repeat must not create another run under it.
+		const { tenant, request_hash } = finished;
+		const tombstone = request_hash
+			? () => this.ctx.storage.kv.put<PurgedRequest>(PURGED, { tenant, request_hash })
+			: undefined;
+		if (!(await this.archive.purgeIfDue(archivedAt, tombstone))) return;
+		this.state = undefined;
+		this.log = new EventLog(this.ctx.storage.sql);
 	}
 
 	/** Lets a change take effect now: wakes the running drive, or starts one with an alarm. */

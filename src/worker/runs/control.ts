@@ -40,7 +40,12 @@ export async function answer(c: Context<AppEnv>, result: ControlResult) {
 	if (result.ok) return c.json(result.value);
 	const { code, message, status } = result.error;
 	if (code === "run_not_found") {
-		const archived = await archivedStatus(drizzle(c.env.DB), c.var.tenant, c.req.param("id") ?? "");
+		// Only a refinement of the object's answer: with D1 unreachable, the 404 stands.
+		const archived = await archivedStatus(
+			drizzle(c.env.DB),
+			c.var.tenant,
+			c.req.param("id") ?? "",
+		).catch(() => null);
 		if (archived) {
 			throw new AppError(
 				"invalid_state",

@@ -11,7 +11,7 @@ import { type Plan, PlanDraftSchema, RunOptionsSchema } from "../../engine/plan/
 import { planPrompt } from "../../engine/planner/planning";
 import { costOf } from "../../engine/run/budget";
 import type { Creation } from "../../engine/run/idempotency";
-import type { RunView } from "../../engine/run/state";
+import { type RunView, TERMINAL_RUN_STATUSES } from "../../engine/run/state";
 import { childSpan, spanRecord } from "../../engine/trace";
 import { authRequired, budgetFor, limitsFor, type Settings } from "../../settings";
 import type { AppEnv } from "../app-env";
@@ -215,14 +215,17 @@ function priced(plan: Plan, settings: Settings): Plan {
 /**
  * Creates the run on its object. Where keys are required the run first takes one of its
  * tenant's live-run slots, given back by the run's archive, or here at once if creation fails.
- * A slot is taken by run id, so a keyed repeat that loses the race to create holds nothing new.
+ * Slots are held by run id, so a keyed repeat that loses the race to create shares the slot of
+ * the run it repeats; it gives back one it took only when that run has already finished.
  */
 export async function start(c: Context<AppEnv>, init: RunInit): Promise<Creation> {
 	const quota = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(init.tenant));
 	const holdsSlot = authRequired(c.var.settings);
+	let taken = false;
 	if (holdsSlot) {
 		const limit = limitsFor(c.var.settings, init.tenant).live_runs;
 		const slot = await quota.acquireRun(init.run_id, limit);
+		taken = slot.taken;
 		if (!slot.ok) {
 			throw new AppError<ApiErrorCode>(
 				"too_many_live_runs",
@@ -238,9 +241,13 @@ export async function start(c: Context<AppEnv>, init: RunInit): Promise<Creation
 			live_slot: holdsSlot,
 		});
 	} catch (error) {
-		if (holdsSlot) await quota.releaseRun(init.run_id);
+		if (taken) await quota.releaseRun(init.run_id);
 		throw error;
 	}
+	const finished =
+		creation.status === "archived" ||
+		(creation.status === "replay" && TERMINAL_RUN_STATUSES.has(creation.run.status));
+	if (taken && finished) await quota.releaseRun(init.run_id);
 	c.var.logger.debug("run created", { run_id: init.run_id, steps: init.plan.steps.length });
 	return creation;
 }
