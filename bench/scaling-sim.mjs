@@ -32,13 +32,13 @@ const WORKLOAD = {
 const DESIGNS = {
 	// At 9b1500b: each object wrote D1 itself, a live row and a final batch.
 	before: { d1Batches: 2, d1Statements: 14, queues: 1, limiterCalls: 3, shards: 1, d1Shards: 1 },
-	// Now: one message per run; the consumer writes 50 runs per batch, their steps and events in
-	// shared multi-row statements (about 2 statements a run).
-	now: { d1Batches: 1 / 50, d1Statements: 2, queues: 1, limiterCalls: 3, shards: 1, d1Shards: 1 },
+	// Now: one message per run; the consumer writes 25 runs per D1 batch, their steps and events
+	// in shared multi-row statements (about 2 statements a run).
+	now: { d1Batches: 1 / 25, d1Statements: 2, queues: 1, limiterCalls: 3, shards: 1, d1Shards: 1 },
 	// Proposed (docs/scaling.md): tool bulkheads, breakers, the archive queue and D1 sharded 16
 	// ways, tenants' limiters and todo lists split 4 ways for the busiest tenants.
 	proposed: {
-		d1Batches: 1 / 50,
+		d1Batches: 1 / 25,
 		d1Statements: 2,
 		queues: 16,
 		limiterCalls: 3,

@@ -143,4 +143,22 @@ describe("D1 archive", () => {
 		// Still waiting out its retention, not asking for a second archive in a minute.
 		expect(after.alarm).toBeGreaterThan(Date.now() + 6 * 86_400_000);
 	});
+
+	it("writes a consumer batch larger than one D1 batch, every run whole", async () => {
+		const ids = await Promise.all(
+			Array.from({ length: 30 }, (_, index) => create(`calculate ${index}+1`)),
+		);
+		for (const runId of ids) await followEvents(runId);
+		await archiveRuns(
+			env,
+			ids.map((run_id) => ({ run_id, tenant: "default" })),
+		);
+		const placeholders = ids.map(() => "?").join(", ");
+		const counts = await env.DB.prepare(
+			`SELECT (SELECT count(*) FROM runs WHERE run_id IN (${placeholders}) AND archived_at IS NOT NULL) AS runs, (SELECT count(*) FROM steps WHERE run_id IN (${placeholders})) AS steps`,
+		)
+			.bind(...ids, ...ids)
+			.first();
+		expect(counts).toEqual({ runs: 30, steps: 30 });
+	});
 });

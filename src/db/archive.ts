@@ -16,8 +16,11 @@ export interface ArchiveOptions {
 	archivedAt?: string;
 }
 
-/** Statements at most in one D1 batch, so a large batch of runs goes in a few round trips. */
-const STATEMENTS_PER_BATCH = 100;
+/**
+ * Runs per D1 batch: about 50 statements for 3-step runs. Each run's rows are replaced within
+ * one batch (one transaction), so a reader never sees a run between its steps' delete and insert.
+ */
+const RUNS_PER_BATCH = 25;
 
 /** One run to write: its state, and with `events` and `archivedAt` its final copy. */
 export interface RunWrite extends ArchiveOptions {
@@ -43,14 +46,13 @@ export function writeRuns(db: DrizzleD1Database, writes: readonly RunWrite[]): P
 let writing: Promise<unknown> = Promise.resolve();
 
 async function writeNow(db: DrizzleD1Database, writes: readonly RunWrite[]) {
-	const statements = archiveStatements(db, writes);
 	// The rollups go in the last batch, all together: if it fails, none of them lands, and the
 	// retry computes them again from the contributions as they were.
 	const rollups = await rollupStatements(db, writes);
-	for (let start = 0; start < statements.length; start += STATEMENTS_PER_BATCH) {
-		const chunk = statements.slice(start, start + STATEMENTS_PER_BATCH);
-		const last = start + STATEMENTS_PER_BATCH >= statements.length;
-		const [first, ...rest] = last ? [...chunk, ...rollups] : chunk;
+	const groups = chunks(writes, RUNS_PER_BATCH);
+	for (const [index, group] of groups.entries()) {
+		const statements = archiveStatements(db, group);
+		const [first, ...rest] = index === groups.length - 1 ? [...statements, ...rollups] : statements;
 		if (first) await db.batch([first, ...rest]);
 	}
 }
@@ -66,8 +68,8 @@ export async function writeRun(
 
 /**
  * Every run's row first (steps and events reference it), then the steps and the events of all
- * the runs together in multi-row statements: a batch of 50 three-step runs is about 90
- * statements, not 300.
+ * the runs together in multi-row statements: 25 three-step runs take about 48 statements, not
+ * 150.
  */
 function archiveStatements(db: DrizzleD1Database, writes: readonly RunWrite[]) {
 	const runIds = writes.map(({ state }) => state.run_id);
