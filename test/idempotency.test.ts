@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { backdateArchive, clientFor, postJson, settle, stubFor } from "./fixtures/runs";
+import { archiveLongAgo, clientFor, postJson, settle, stubFor } from "./fixtures/runs";
 
 describe("Idempotency-Key on POST /runs", () => {
 	it("returns the original run with 200 for the same key and body", async () => {
@@ -82,7 +82,7 @@ describe("Idempotency-Key on POST /runs", () => {
 		const original = (await first.json()) as { run_id: string; plan: unknown };
 		await settle(original.run_id);
 		await runInDurableObject(stubFor(original.run_id), (_, state) => {
-			backdateArchive(state, 8 * 86_400_000);
+			archiveLongAgo(state);
 		});
 		expect(await runDurableObjectAlarm(stubFor(original.run_id))).toBe(true);
 		expect(await clientFor(original.run_id).view("default")).toBeNull();

@@ -4,7 +4,7 @@ import { foldEvents } from "../src/engine/run/reducer";
 import { toRunView } from "../src/engine/run/state";
 import {
 	api,
-	backdateArchive,
+	archiveLongAgo,
 	clientFor,
 	eventsOf,
 	postJson,
@@ -105,7 +105,7 @@ describe("retention", () => {
 
 		// Age the archive past the 7-day default; the next alarm purges.
 		await runInDurableObject(stubFor(runId), (_, state) => {
-			backdateArchive(state, 8 * 86_400_000);
+			archiveLongAgo(state);
 		});
 		expect(await runDurableObjectAlarm(stubFor(runId))).toBe(true);
 		expect(await clientFor(runId).events("default")).toBeNull();
