@@ -1,9 +1,18 @@
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { EventLog } from "../src/durable/event-log";
 import { archiveRuns } from "../src/worker/queue/run-archive";
-import { archivedAtOf, eventsOf, followEvents, postJson, settle, stubFor } from "./fixtures/runs";
+import {
+	archivedAtOf,
+	archiveLongAgo,
+	clientFor,
+	eventsOf,
+	followEvents,
+	postJson,
+	settle,
+	stubFor,
+} from "./fixtures/runs";
 
 async function create(prompt: string): Promise<string> {
 	const res = await postJson("/runs", { prompt });
@@ -58,43 +67,64 @@ describe("D1 archive", () => {
 		});
 	});
 
-	it("asks again until D1 takes the write and the consumer confirms it (an outbox)", async () => {
-		await env.DB.exec("ALTER TABLE steps RENAME TO steps_offline");
-		try {
-			const runId = await create("calculate 1+1");
-			await followEvents(runId);
-			await runInDurableObject(stubFor(runId), (instance) => instance.alarm());
-			const request = [{ run_id: runId, tenant: "default" }];
-			await expect(archiveRuns(env, request)).rejects.toThrow();
-			const missing = await env.DB.prepare("SELECT count(*) AS n FROM runs WHERE run_id = ?")
-				.bind(runId)
-				.first();
-			expect(missing).toEqual({ n: 0 });
-			// Unconfirmed, the run keeps an alarm to ask again, and nothing says it is archived.
-			const pending = await runInDurableObject(stubFor(runId), async (_, state) => ({
-				alarm: await state.storage.getAlarm(),
-				archivedAt: archivedAtOf(state),
-			}));
-			expect(pending.alarm).toBeGreaterThan(Date.now());
-			expect(pending.archivedAt).toBeUndefined();
+	it("sends its log again before the purge when D1 lacks its copy, and purges only after", async () => {
+		const runId = await create("calculate 1+1");
+		await settle(runId);
+		// As if the queue had given up on the request: the copy never reached D1.
+		await env.DB.prepare("DELETE FROM runs WHERE run_id = ?").bind(runId).run();
+		const kept = await runInDurableObject(stubFor(runId), async (instance, state) => {
+			archiveLongAgo(state);
+			await instance.alarm();
+			return { alarm: await state.storage.getAlarm(), events: (await eventsOf(runId)).length };
+		});
+		expect(kept.events).toBeGreaterThan(0);
+		expect(kept.alarm).toBeLessThanOrEqual(Date.now() + 60_000);
 
-			await env.DB.exec("ALTER TABLE steps_offline RENAME TO steps");
-			await archiveRuns(env, request);
-			const row = await env.DB.prepare("SELECT status FROM runs WHERE run_id = ?")
-				.bind(runId)
-				.first();
-			expect(row).toEqual({ status: "completed" });
-			// What remains scheduled is the end of the retention period, 7 days out.
-			const purgeAt = await runInDurableObject(stubFor(runId), (_, state) =>
-				state.storage.getAlarm(),
-			);
-			expect(purgeAt).toBeGreaterThan(Date.now() + 6.9 * 86_400_000);
-		} finally {
-			await env.DB.exec("ALTER TABLE steps_offline RENAME TO steps").catch(() => undefined);
-		}
+		// The log went out again through the real queue, and its consumer wrote it.
+		await vi.waitUntil(
+			async () =>
+				(await env.DB.prepare("SELECT seq FROM runs WHERE run_id = ?").bind(runId).first()) !==
+				null,
+			{ timeout: 10_000, interval: 100 },
+		);
+		const row = await env.DB.prepare("SELECT status, seq FROM runs WHERE run_id = ?")
+			.bind(runId)
+			.first();
+		expect(row).toEqual({ status: "completed", seq: kept.events });
+		await runInDurableObject(stubFor(runId), (instance) => instance.alarm());
+		expect(await clientFor(runId).events("default")).toBeNull();
 	});
 
-	it("writes a whole batch of finished runs together, each confirmed", async () => {
+	it("keeps each run's newest copy in D1, whatever order its copies arrive in", async () => {
+		const runId = await create("calculate 4*4");
+		const run = await settle(runId);
+		const events = await eventsOf(runId);
+		const live = events.slice(0, 2);
+		const final = {
+			status: "completed",
+			seq: events.length,
+			result: JSON.stringify(run.result),
+			archived: 1,
+		};
+		const row = () =>
+			env.DB.prepare(
+				"SELECT status, seq, result, archived_at IS NOT NULL AS archived FROM runs WHERE run_id = ?",
+			)
+				.bind(runId)
+				.first();
+		// The live copy, late; then a redelivered final copy in one batch with the live one.
+		await archiveRuns(env, [{ run_id: runId, tenant: "default", events: live }]);
+		expect(await row()).toEqual(final);
+		// With no copy in D1 yet, the batch alone must tell which of its two is newer.
+		await env.DB.prepare("DELETE FROM runs WHERE run_id = ?").bind(runId).run();
+		await archiveRuns(env, [
+			{ run_id: runId, tenant: "default", events },
+			{ run_id: runId, tenant: "default", events: live },
+		]);
+		expect(await row()).toEqual(final);
+	});
+
+	it("writes a whole batch of finished runs together, read from their objects when the requests name them only", async () => {
 		const ids = await Promise.all(["calculate 1+1", "calculate 2+2", "calculate 3+3"].map(create));
 		for (const runId of ids) {
 			await followEvents(runId);

@@ -1,4 +1,4 @@
-import { inArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { RunEvent } from "../engine/run/events";
 import type { RunState } from "../engine/run/state";
@@ -45,7 +45,8 @@ export function writeRuns(db: DrizzleD1Database, writes: readonly RunWrite[]): P
  */
 let writing: Promise<unknown> = Promise.resolve();
 
-async function writeNow(db: DrizzleD1Database, writes: readonly RunWrite[]) {
+async function writeNow(db: DrizzleD1Database, all: readonly RunWrite[]) {
+	const writes = await newest(db, all);
 	// The rollups go in the last batch, all together: if it fails, none of them lands, and the
 	// retry computes them again from the contributions as they were.
 	const rollups = await rollupStatements(db, writes);
@@ -55,6 +56,41 @@ async function writeNow(db: DrizzleD1Database, writes: readonly RunWrite[]) {
 		const [first, ...rest] = index === groups.length - 1 ? [...statements, ...rollups] : statements;
 		if (first) await db.batch([first, ...rest]);
 	}
+}
+
+/**
+ * The writes that are each run's newest copy: the queue delivers at least once and in no set
+ * order, so a run's live copy can arrive after its final one, or a copy from before a retry after
+ * the retried run's. Equal seqs are a redelivery and are written again, harmlessly.
+ */
+async function newest(db: DrizzleD1Database, writes: readonly RunWrite[]): Promise<RunWrite[]> {
+	const latest = new Map<string, RunWrite>();
+	for (const write of writes) {
+		const seen = latest.get(write.state.run_id);
+		if (!seen || seen.state.seq <= write.state.seq) latest.set(write.state.run_id, write);
+	}
+	const stored = new Map<string, number>();
+	for (const ids of chunks([...latest.keys()], RUN_IDS_PER_STATEMENT)) {
+		const rows = await db
+			.select({ runId: runs.runId, seq: runs.seq })
+			.from(runs)
+			.where(inArray(runs.runId, ids));
+		for (const { runId, seq } of rows) if (seq !== null) stored.set(runId, seq);
+	}
+	return [...latest.values()].filter(({ state }) => (stored.get(state.run_id) ?? -1) <= state.seq);
+}
+
+/** The last event of the run's copy in D1, if D1 holds a final copy (an archived one). */
+export async function archivedSeq(
+	db: DrizzleD1Database,
+	runId: string,
+	tenant: string,
+): Promise<number | undefined> {
+	const [row] = await db
+		.select({ seq: runs.seq, archivedAt: runs.archivedAt })
+		.from(runs)
+		.where(and(eq(runs.runId, runId), eq(runs.tenant, tenant)));
+	return row?.archivedAt ? (row.seq ?? undefined) : undefined;
 }
 
 /** Writes one run: a convenience over writeRuns. */
@@ -124,6 +160,7 @@ function runRow(state: RunState, archivedAt: string | undefined) {
 			? Date.parse(state.completed_at) - Date.parse(state.created_at)
 			: null,
 		archivedAt: archivedAt ?? null,
+		seq: state.seq,
 		traceId: state.trace?.trace_id ?? null,
 		mode: state.options.mode,
 		rounds: state.rounds,

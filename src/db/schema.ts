@@ -31,6 +31,12 @@ export const runs = sqliteTable(
 		durationMs: integer("duration_ms"),
 		/** Null while the run is live; set once its final state and events are written. */
 		archivedAt: text("archived_at"),
+		/**
+		 * The last event of the copy written here. The archive queue delivers at least once and
+		 * in no set order: a copy older than this one is ignored, and the run's object purges its
+		 * log only once D1 holds its last event.
+		 */
+		seq: integer("seq"),
 		/** The W3C trace the run was created in, to find a run by its trace. */
 		traceId: text("trace_id"),
 		/** "plan" or "agent"; an agent run's planning rounds; its model spend (budgets). */

@@ -17,7 +17,10 @@ export type RunInit = Omit<Extract<RunEventData, { type: "run_created" }>, "type
 	request_id: string;
 };
 
-/** A run as the archive consumer reads it: the log only once the run has finished. */
+/**
+ * A run as the archive consumer reads it from its object, when the log was too long to travel in
+ * the request: the log only once the run has finished.
+ */
 export interface ArchiveRecord {
 	state: RunState;
 	events: RunEvent[] | null;
@@ -59,7 +62,6 @@ export interface RunApi {
 	): Promise<void>;
 	deadLettered(tenant: string, step: number, attempt: number): Promise<boolean>;
 	archiveRecord(tenant: string): Promise<ArchiveRecord | null>;
-	archived(tenant: string, seq: number, archivedAt: string): Promise<boolean>;
 }
 
 /** The typed stub of one run's object. */

@@ -1,20 +1,23 @@
+import { drizzle } from "drizzle-orm/d1";
+import { archivedSeq } from "../db/archive";
 import type { Logger } from "../engine/log";
-import type { ArchiveRequest } from "../engine/run/archive-request";
+import { archiveMessage } from "../engine/run/archive-request";
 import type { RunState } from "../engine/run/state";
 import { retentionMs, type Settings } from "../settings";
 import type { EventLog } from "./event-log";
 
-/** The consumer confirms within this, or the request goes out again. */
+/** How soon a request that could not be sent, or a copy D1 does not hold yet, is tried again. */
 const ARCHIVE_RESEND_MS = 60_000;
 /** Where runs archived before the mark moved into the log (87ba98b) kept it. */
 const LEGACY_KEYS = { archivedAt: "archived_at", requestedAt: "archive_requested_at" };
 
 /**
- * A run's copy in D1 and its retention, for one RunObject. The object writes nothing to D1
- * itself: it asks the `run-archive` queue, whose consumer reads the run back over RPC, writes
- * many runs per D1 batch and confirms each (RunObject.archived). The request is an outbox: it
- * goes out again until a confirmation for the run as it stands arrives, and only then does the
- * retention clock start.
+ * A run's copy in D1 and its retention, for one RunObject. The object writes nothing to D1 on the
+ * run's path: it sends its log to the `run-archive` queue, whose consumer folds the run from it
+ * and writes many runs per D1 batch. Once the queue has the request, the object marks the run
+ * handed off and the retention clock starts; the queue delivers at least once. Before the purge,
+ * the object checks that D1 holds its last event, and sends the log again if not, so a message the
+ * queue gave up on costs a late copy, never a lost run.
  */
 export class RunArchive {
 	constructor(
@@ -25,12 +28,6 @@ export class RunArchive {
 		private readonly log: () => EventLog,
 	) {}
 
-	/**
-	 * When the last request went out. Memory is enough: an evicted object asks again, and the
-	 * consumer writes a run idempotently; a stored timestamp cost a write and a table per run.
-	 */
-	private requestedAt = 0;
-
 	/** Moves a mark kept under the old KV key into the log, once, so the run is not archived twice. */
 	adoptLegacyMark(): void {
 		const legacy = this.ctx.storage.kv.get<string>(LEGACY_KEYS.archivedAt);
@@ -40,7 +37,7 @@ export class RunArchive {
 		this.ctx.storage.kv.delete(LEGACY_KEYS.requestedAt);
 	}
 
-	/** When the finished run reached D1, if it has. */
+	/** When the finished run was handed to the archive queue, if it has been. */
 	archivedAt(): string | undefined {
 		return this.log().archivedAt();
 	}
@@ -48,7 +45,6 @@ export class RunArchive {
 	/** A retried run finishes again and must be archived again. */
 	reopen(): void {
 		this.log().clearArchived();
-		this.requestedAt = 0;
 	}
 
 	/** Asks for the live run's row, so listings show it; never on a step's path. */
@@ -61,17 +57,11 @@ export class RunArchive {
 	}
 
 	/**
-	 * The finished run's archive, from its alarm: hands back the tenant's live-run slot, asks the
-	 * queue (unless a request is still fresh), and comes back to ask again if no confirmation
-	 * arrives.
+	 * The finished run's archive, from its alarm: hands back the tenant's live-run slot and sends
+	 * the log. True once the queue has it; otherwise the alarm comes back to send it again.
 	 */
-	async request(state: RunState): Promise<void> {
-		const requestedAt = this.requestedAt;
+	async request(state: RunState): Promise<boolean> {
 		const now = Date.now();
-		if (now < requestedAt + ARCHIVE_RESEND_MS) {
-			await this.ctx.storage.setAlarm(requestedAt + ARCHIVE_RESEND_MS);
-			return;
-		}
 		try {
 			// Safe to repeat: a slot is released by run id.
 			if (state.live_slot) {
@@ -79,23 +69,13 @@ export class RunArchive {
 				await quota.releaseRun(state.run_id);
 			}
 			await this.send(state);
-			this.requestedAt = now;
 		} catch (error) {
 			this.logger().warn("archive request failed; retrying", { error: String(error) });
+			await this.ctx.storage.setAlarm(now + ARCHIVE_RESEND_MS);
+			return false;
 		}
-		await this.ctx.storage.setAlarm(now + ARCHIVE_RESEND_MS);
-	}
-
-	/**
-	 * The consumer wrote the run as it stood at `seq`. Only a confirmation of the run as it stands
-	 * now counts: a retry that landed meanwhile makes it stale, and the run archives again when
-	 * it ends again.
-	 */
-	async confirm(state: RunState, seq: number, archivedAt: string): Promise<boolean> {
-		if (seq !== state.seq || this.archivedAt()) return this.archivedAt() !== undefined;
-		this.log().markArchived(archivedAt);
-		await this.ctx.storage.setAlarm(Date.parse(archivedAt) + retentionMs(this.settings));
-		this.logger().debug("run archived");
+		this.log().markArchived(new Date(now).toISOString());
+		await this.ctx.storage.setAlarm(now + retentionMs(this.settings));
 		return true;
 	}
 
@@ -104,10 +84,15 @@ export class RunArchive {
 	 * must outlive the run (a keyed run's tombstone) in the same transaction as the log's removal,
 	 * so no crash can leave the object empty without it.
 	 */
-	async purgeIfDue(archivedAt: string, keep?: () => void): Promise<boolean> {
+	async purgeIfDue(state: RunState, archivedAt: string, keep?: () => void): Promise<boolean> {
 		const purgeAt = Date.parse(archivedAt) + retentionMs(this.settings);
 		if (Date.now() < purgeAt) {
 			await this.ctx.storage.setAlarm(purgeAt);
+			return false;
+		}
+		if (!(await this.heldInD1(state))) {
+			await this.send(state).catch(() => undefined);
+			await this.ctx.storage.setAlarm(Date.now() + ARCHIVE_RESEND_MS);
 			return false;
 		}
 		await this.ctx.storage.deleteAlarm();
@@ -123,8 +108,24 @@ export class RunArchive {
 		return true;
 	}
 
+	/** Whether D1 holds the finished run as it stands: its last event, in an archived copy. */
+	private async heldInD1(state: RunState): Promise<boolean> {
+		try {
+			const seq = await archivedSeq(drizzle(this.env.DB), state.run_id, state.tenant);
+			if (seq !== undefined && seq >= state.seq) return true;
+			this.logger().warn("D1 lacks the run's last copy; sending it again before the purge", {
+				archived_seq: seq ?? null,
+			});
+		} catch (error) {
+			this.logger().warn("could not check the run's copy in D1; purging later", {
+				error: String(error),
+			});
+		}
+		return false;
+	}
+
 	private async send(state: RunState): Promise<void> {
-		const request: ArchiveRequest = { run_id: state.run_id, tenant: state.tenant };
-		await this.env.ARCHIVE_QUEUE.send(request, { contentType: "json" });
+		const body = archiveMessage(state.run_id, state.tenant, [...this.log().read()]);
+		await this.env.ARCHIVE_QUEUE.send(body, { contentType: "text" });
 	}
 }

@@ -4,8 +4,8 @@
  * depends on it, so after an eviction or a crash the object resumes from the last event and never
  * runs a succeeded step again. Alarms never overlap; the loop inside one is run-driver.ts. Control
  * calls and queue reports append what the engine decides (src/engine/run/) and nudge the alarm.
- * Whatever fails in an alarm, a live run leaves it holding another. A finished run asks the
- * run-archive queue for its D1 copy until confirmed, then deletes its storage after retention.
+ * Whatever fails in an alarm, a live run leaves it holding another. A finished run sends its log
+ * to the run-archive queue for its D1 copy, then deletes its storage after retention.
  */
 import { DurableObject } from "cloudflare:workers";
 import { loggerFor } from "../config";
@@ -84,8 +84,8 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 			logger: () => this.logger,
 		});
 		this.archive.adoptLegacyMark();
-		// Until its archive is confirmed, a run keeps its events in memory as well: the archive
-		// consumer reads the whole log, and live followers read it often.
+		// Until its log goes to the archive, a run keeps its events in memory as well: the archive
+		// request and live followers read the whole log.
 		this.log.hold(this.archive.archivedAt() === undefined);
 		this.state = foldEvents(this.log.read());
 		this.logger = loggerFor(this.settings, runLogFields(this.state));
@@ -125,15 +125,6 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 		const state = this.ownedBy(tenant);
 		if (!state) return null;
 		return { state, events: isTerminal(state) ? [...this.log.read()] : null };
-	}
-
-	/** The archive consumer wrote the finished run as it stood at `seq`; true if that counts. */
-	async archived(tenant: string, seq: number, archivedAt: string): Promise<boolean> {
-		const state = this.ownedBy(tenant);
-		if (!state || !isTerminal(state)) return false;
-		const confirmed = await this.archive.confirm(state, seq, archivedAt);
-		if (confirmed) this.log.hold(false);
-		return confirmed;
 	}
 
 	/** Whether a run lives here and has not finished: the RateLimiter's check on a stale slot. */
@@ -281,13 +272,16 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 		const finished = this.current();
 		if (!isTerminal(finished)) return;
 		const archivedAt = this.archive.archivedAt();
-		if (!archivedAt) return this.archive.request(finished);
+		if (!archivedAt) {
+			if (await this.archive.request(finished)) this.log.hold(false);
+			return;
+		}
 		// The run's id stays its own: a keyed repeat must not create another run under it.
 		const { tenant, request_hash } = finished;
 		const tombstone = request_hash
 			? () => this.ctx.storage.kv.put<PurgedRequest>(PURGED, { tenant, request_hash })
 			: undefined;
-		if (!(await this.archive.purgeIfDue(archivedAt, tombstone))) return;
+		if (!(await this.archive.purgeIfDue(finished, archivedAt, tombstone))) return;
 		this.state = undefined;
 		this.log = new EventLog(this.ctx.storage.sql);
 	}

@@ -1,14 +1,17 @@
 /**
- * The run-archive queue's consumer. Each message names a run; the batch's runs are read back
- * from their objects, written to D1 together (a few D1 batches for the whole queue batch, not
- * one per run), then each finished run's object is told which copy landed. A run that changed
- * meanwhile ignores the confirmation and asks again when it ends again.
+ * The run-archive queue's consumer. Each message carries a run's log (or, for a log too long for
+ * a message, names the run, which is then read from its object); the batch's runs are folded from
+ * their logs and written to D1 together, a few D1 batches for the whole queue batch. Nothing is
+ * confirmed back: the object checks D1 itself before it purges, and D1 keeps each run's newest
+ * copy whatever order the messages arrive in.
  */
 import { drizzle } from "drizzle-orm/d1";
 import { loggerFor } from "../../config";
 import { writeRuns } from "../../db/archive";
-import { runClient } from "../../durable/run-api";
-import { type ArchiveRequest, ArchiveRequestSchema } from "../../engine/run/archive-request";
+import { type ArchiveRecord, runClient } from "../../durable/run-api";
+import { type ArchiveRequest, readArchiveMessage } from "../../engine/run/archive-request";
+import { foldEvents } from "../../engine/run/reducer";
+import { isTerminal } from "../../engine/run/state";
 import { childSpan, spanRecord } from "../../engine/trace";
 import { recordPoint } from "../../metrics";
 import { queueRetryDelayS, settingsFor } from "../../settings";
@@ -16,17 +19,22 @@ import { queueRetryDelayS, settingsFor } from "../../settings";
 export async function consumeArchiveRequests(batch: MessageBatch, env: Env): Promise<void> {
 	const settings = settingsFor(env);
 	const logger = loggerFor(settings, { queue: batch.queue });
-	const requests = new Map<string, ArchiveRequest>();
+	const requests: ArchiveRequest[] = [];
+	const runIds = new Map<string, string>();
 	for (const message of batch.messages) {
-		const parsed = ArchiveRequestSchema.safeParse(message.body);
-		if (parsed.success) requests.set(parsed.data.run_id, parsed.data);
-		else logger.error("malformed archive request dropped", { message_id: message.id });
+		const request = readArchiveMessage(message.body);
+		if (!request) {
+			logger.error("malformed archive request dropped", { message_id: message.id });
+			continue;
+		}
+		requests.push(request);
+		runIds.set(message.id, request.run_id);
 	}
 	try {
-		const unread = await archiveRuns(env, [...requests.values()]);
+		const unread = await archiveRuns(env, requests);
 		// A run whose object could not be read waits for its own retry, not the whole batch's.
 		for (const message of batch.messages) {
-			const runId = ArchiveRequestSchema.safeParse(message.body).data?.run_id;
+			const runId = runIds.get(message.id);
 			if (runId && unread.has(runId)) {
 				message.retry({ delaySeconds: queueRetryDelayS(settings, message.attempts) });
 			} else message.ack();
@@ -40,30 +48,27 @@ export async function consumeArchiveRequests(batch: MessageBatch, env: Env): Pro
 }
 
 /**
- * Reads each run from its object, writes them all, and confirms the finished ones; returns the
- * runs whose object could not be read. Exported for tests, which archive a run the way the
- * consumer does without waiting for the queue.
+ * Folds each run from its log (reading the run from its object when the request carries none) and
+ * writes them all; returns the runs whose object could not be read. Exported for tests, which
+ * archive a run the way the consumer does without waiting for the queue.
  */
 export async function archiveRuns(
 	env: Env,
 	requests: readonly ArchiveRequest[],
 ): Promise<Set<string>> {
 	const reads = await Promise.allSettled(
-		requests.map(async (request) => {
-			const run = runClient(env, env.RUNS.idFromString(request.run_id));
-			return { request, run, record: await run.archiveRecord(request.tenant) };
-		}),
+		requests.map(async (request) => ({ request, record: await recordOf(env, request) })),
 	);
 	const unread = new Set<string>();
-	const records = reads.flatMap((read, index) => {
-		if (read.status === "fulfilled") return [read.value];
-		unread.add(requests[index]?.run_id ?? "");
-		return [];
+	const present = reads.flatMap((read, index) => {
+		if (read.status === "rejected") {
+			unread.add(requests[index]?.run_id ?? "");
+			return [];
+		}
+		// A run purged since it asked has nothing left to write.
+		const { request, record } = read.value;
+		return record ? [{ request, record }] : [];
 	});
-	// A run purged since it asked has nothing left to write.
-	const present = records.flatMap((entry) =>
-		entry.record ? [{ ...entry, record: entry.record }] : [],
-	);
 	const archivedAt = new Date().toISOString();
 	const writeStarted = Date.now();
 	await writeRuns(
@@ -93,13 +98,17 @@ export async function archiveRuns(
 			values: [duration, steps.length, attempts],
 		});
 	}
-	// A lost confirmation costs a resend from the object, not a wrong archive.
-	await Promise.allSettled(
-		present
-			.filter(({ record }) => record.events)
-			.map(({ request, run, record }) =>
-				run.archived(request.tenant, record.state.seq, archivedAt),
-			),
-	);
 	return unread;
+}
+
+/** The run as its log folds, or as its object holds it when the request carries no log. */
+async function recordOf(env: Env, request: ArchiveRequest): Promise<ArchiveRecord | null> {
+	if (!request.events) {
+		return runClient(env, env.RUNS.idFromString(request.run_id)).archiveRecord(request.tenant);
+	}
+	const state = foldEvents(request.events);
+	if (!state || state.run_id !== request.run_id || state.tenant !== request.tenant) {
+		throw new Error(`archive request for ${request.run_id} carries another run's log`);
+	}
+	return { state, events: isTerminal(state) ? request.events : null };
 }
