@@ -2,6 +2,7 @@ import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { EventLog } from "../src/durable/event-log";
+import { RunArchive } from "../src/durable/run-archive";
 import { archiveRuns } from "../src/worker/queue/run-archive";
 import {
 	archivedAtOf,
@@ -95,6 +96,49 @@ describe("D1 archive", () => {
 		expect(await clientFor(runId).events("default")).toBeNull();
 	});
 
+	it("reaches D1 through the real queue with its whole log in the request", async () => {
+		const runId = await create("calculate 5*5 and add a todo to travel by queue");
+		await followEvents(runId);
+		await runInDurableObject(stubFor(runId), (instance) => instance.alarm());
+		const events = await eventsOf(runId);
+		// No test calls the consumer here: the queue delivers the object's own request.
+		await vi.waitUntil(
+			async () =>
+				(await env.DB.prepare("SELECT seq FROM runs WHERE run_id = ? AND archived_at IS NOT NULL")
+					.bind(runId)
+					.first()) !== null,
+			{ timeout: 10_000, interval: 100 },
+		);
+		const stored = await env.DB.prepare(
+			"SELECT seq, data FROM run_events WHERE run_id = ? ORDER BY seq",
+		)
+			.bind(runId)
+			.all<{ seq: number; data: string }>();
+		expect(stored.results.map(({ seq, data }) => ({ seq, data: JSON.parse(data) }))).toEqual(
+			events.map(({ seq, data }) => ({ seq, data })),
+		);
+	});
+
+	it("neither purges nor sends again while D1 cannot say whether it holds the run", async () => {
+		const runId = await create("calculate 3+3");
+		await settle(runId);
+		const send = vi.spyOn(RunArchive.prototype as unknown as { send(): Promise<void> }, "send");
+		await env.DB.exec("ALTER TABLE runs RENAME TO runs_offline");
+		try {
+			const kept = await runInDurableObject(stubFor(runId), async (instance, state) => {
+				archiveLongAgo(state);
+				await instance.alarm();
+				return { alarm: await state.storage.getAlarm() };
+			});
+			expect(send).not.toHaveBeenCalled();
+			expect(kept.alarm).toBeLessThanOrEqual(Date.now() + 60_000);
+			expect(await clientFor(runId).events("default")).not.toBeNull();
+		} finally {
+			await env.DB.exec("ALTER TABLE runs_offline RENAME TO runs");
+			send.mockRestore();
+		}
+	});
+
 	it("keeps each run's newest copy in D1, whatever order its copies arrive in", async () => {
 		const runId = await create("calculate 4*4");
 		const run = await settle(runId);
@@ -115,12 +159,23 @@ describe("D1 archive", () => {
 		// The live copy, late; then a redelivered final copy in one batch with the live one.
 		await archiveRuns(env, [{ run_id: runId, tenant: "default", events: live }]);
 		expect(await row()).toEqual(final);
-		// With no copy in D1 yet, the batch alone must tell which of its two is newer.
-		await env.DB.prepare("DELETE FROM runs WHERE run_id = ?").bind(runId).run();
-		await archiveRuns(env, [
-			{ run_id: runId, tenant: "default", events },
-			{ run_id: runId, tenant: "default", events: live },
-		]);
+		// With no copy in D1 yet, the batch alone must tell which of its two is newer, either way round.
+		for (const batch of [
+			[events, live],
+			[live, events],
+		]) {
+			await env.DB.prepare("DELETE FROM runs WHERE run_id = ?").bind(runId).run();
+			await archiveRuns(
+				env,
+				batch.map((log) => ({ run_id: runId, tenant: "default", events: log })),
+			);
+			expect(await row()).toEqual(final);
+		}
+		// A row archived before runs had a seq is replaced by any copy.
+		await env.DB.prepare("UPDATE runs SET seq = NULL, status = 'running' WHERE run_id = ?")
+			.bind(runId)
+			.run();
+		await archiveRuns(env, [{ run_id: runId, tenant: "default", events }]);
 		expect(await row()).toEqual(final);
 	});
 

@@ -2,12 +2,15 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Bulkhead } from "../src/durable/bulkhead";
+import { EventLog } from "../src/durable/event-log";
+import { RunArchive } from "../src/durable/run-archive";
 import { RunDriver } from "../src/durable/run-driver";
 import { archiveRuns } from "../src/worker/queue/run-archive";
 import { step } from "./fixtures/plans";
 import {
 	api,
 	archivedAtOf,
+	archiveLongAgo,
 	eventsOf,
 	followEvents,
 	settle,
@@ -53,6 +56,80 @@ describe("retry during the archive", () => {
 			.bind(runId)
 			.first();
 		expect(row).toEqual({ status: "completed", seq: (await eventsOf(runId)).length });
+	});
+});
+
+describe("retry while the archive waits on the queue or D1", () => {
+	function failedThenRetried(): Promise<string> {
+		return startPlan(
+			{
+				goal: "fail, then retry mid-archive",
+				steps: [step(1, "chaos", { behaviours: [{ fail: "fatal" }, {}], output: "retried" })],
+			},
+			{ policy: { max_attempts: 1 } },
+		);
+	}
+
+	/** Holds the run archive's `method` (its queue send, its D1 check) until `open` is called. */
+	function holdArchive(method: "send" | "heldInD1") {
+		let open = () => {};
+		const opened = new Promise<void>((resolve) => {
+			open = resolve;
+		});
+		const prototype = RunArchive.prototype as unknown as Record<
+			typeof method,
+			(state: unknown) => Promise<unknown>
+		>;
+		const original = prototype[method];
+		const held = vi.spyOn(prototype, method).mockImplementation(async function (
+			this: unknown,
+			state,
+		) {
+			await opened;
+			return original.call(this, state);
+		});
+		return { open, reached: () => vi.waitUntil(() => held.mock.calls.length > 0) };
+	}
+
+	it("keeps a retry that lands while the archive request is with the queue", async () => {
+		const runId = await failedThenRetried();
+		await followEvents(runId);
+		const stub = stubFor(runId);
+		// The alarm that failed the run has sent its request; undo that, to send it again, held.
+		await vi.waitUntil(() => runInDurableObject(stub, (_, state) => archivedAtOf(state)));
+		const queue = holdArchive("send");
+		const alarm = runInDurableObject(stub, (instance, state) => {
+			new EventLog(state.storage.sql).clearArchived();
+			return instance.alarm();
+		});
+		await queue.reached();
+		expect((await stub.retry("default")).ok).toBe(true);
+		queue.open();
+		await alarm;
+		const after = await runInDurableObject(stub, async (_, state) => ({
+			archivedAt: archivedAtOf(state),
+			alarm: await state.storage.getAlarm(),
+		}));
+		expect(after.archivedAt).toBeUndefined();
+		expect(after.alarm ?? Number.POSITIVE_INFINITY).toBeLessThan(Date.now() + 60_000);
+		expect(await settle(runId)).toMatchObject({ status: "completed", result: "retried" });
+	});
+
+	it("keeps a retry that lands while the purge checks D1", async () => {
+		const runId = await failedThenRetried();
+		await settle(runId);
+		const d1 = holdArchive("heldInD1");
+		const stub = stubFor(runId);
+		const alarm = runInDurableObject(stub, (instance, state) => {
+			archiveLongAgo(state);
+			return instance.alarm();
+		});
+		await d1.reached();
+		expect((await stub.retry("default")).ok).toBe(true);
+		d1.open();
+		await alarm;
+		expect(await stub.view("default")).toMatchObject({ status: expect.any(String) });
+		expect(await settle(runId)).toMatchObject({ status: "completed", result: "retried" });
 	});
 });
 

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { RunEvent } from "../engine/run/events";
 import type { RunState } from "../engine/run/state";
@@ -29,10 +29,11 @@ export interface RunWrite extends ArchiveOptions {
 
 /**
  * Writes runs' rows and steps, for finished ones their event logs, and the statistics rollups,
- * in as few D1 batches as fit. Every statement is an upsert or a replace, and a run's rollup
+ * in as few D1 batches as fit; answers the writes that were each run's newest copy, the ones
+ * written. Every statement is an upsert or a replace, and a run's rollup
  * contribution replaces its earlier one, so repeating a write is harmless.
  */
-export function writeRuns(db: DrizzleD1Database, writes: readonly RunWrite[]): Promise<void> {
+export function writeRuns(db: DrizzleD1Database, writes: readonly RunWrite[]): Promise<RunWrite[]> {
 	const write = writing.then(() => writeNow(db, writes));
 	writing = write.catch(() => undefined);
 	return write;
@@ -56,6 +57,7 @@ async function writeNow(db: DrizzleD1Database, all: readonly RunWrite[]) {
 		const [first, ...rest] = index === groups.length - 1 ? [...statements, ...rollups] : statements;
 		if (first) await db.batch([first, ...rest]);
 	}
+	return writes;
 }
 
 /**
@@ -115,7 +117,12 @@ function archiveStatements(db: DrizzleD1Database, writes: readonly RunWrite[]) {
 		...writes.map(({ state, archivedAt }) => {
 			const row = runRow(state, archivedAt);
 			const { runId: _runId, ...update } = row;
-			return db.insert(runs).values(row).onConflictDoUpdate({ target: runs.runId, set: update });
+			// The check in `newest` relies on one writer at a time; this one holds regardless.
+			return db.insert(runs).values(row).onConflictDoUpdate({
+				target: runs.runId,
+				set: update,
+				setWhere: sql`"runs"."seq" IS NULL OR excluded."seq" >= "runs"."seq"`,
+			});
 		}),
 		...chunks(runIds, RUN_IDS_PER_STATEMENT).map((ids) =>
 			db.delete(steps).where(inArray(steps.runId, ids)),

@@ -38,8 +38,8 @@ function decode(data: string | ArrayBuffer): RunEventData {
  * The run's append-only log in the object's SQLite storage. Appends are synchronous SQL, so each
  * one is committed with the turn that made it, before any reply or next step leaves the object.
  *
- * While `hold` is on, the decoded events are also kept in memory, so the live run's readers (the
- * archive above all, which reads the whole log) neither query nor inflate anything.
+ * While `hold` is on, the decoded events are also kept in memory, so the live run's readers (live
+ * followers, and the archive request, which sends the whole log) neither query nor inflate.
  */
 export class EventLog {
 	private ready: boolean;
@@ -79,7 +79,8 @@ export class EventLog {
 	}
 
 	/**
-	 * When the run's archive was confirmed. It is kept at seq 0 of the events table, below every
+	 * When the finished run's log went to the archive queue. It is kept at seq 0 of the events
+	 * table, below every
 	 * event (reads start after seq 0): a table of its own would cost a schema change and a
 	 * storage page on every run.
 	 */

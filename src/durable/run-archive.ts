@@ -26,6 +26,7 @@ export class RunArchive {
 		private readonly settings: Settings,
 		private readonly logger: () => Logger,
 		private readonly log: () => EventLog,
+		private readonly current: () => RunState | undefined,
 	) {}
 
 	/** Moves a mark kept under the old KV key into the log, once, so the run is not archived twice. */
@@ -71,9 +72,12 @@ export class RunArchive {
 			await this.send(state);
 		} catch (error) {
 			this.logger().warn("archive request failed; retrying", { error: String(error) });
-			await this.ctx.storage.setAlarm(now + ARCHIVE_RESEND_MS);
+			if (this.unchanged(state)) await this.ctx.storage.setAlarm(now + ARCHIVE_RESEND_MS);
 			return false;
 		}
+		// A retry may have landed while the request was out: that run is live again, with an
+		// alarm of its own, and archives when it ends again.
+		if (!this.unchanged(state)) return false;
 		this.log().markArchived(new Date(now).toISOString());
 		await this.ctx.storage.setAlarm(now + retentionMs(this.settings));
 		return true;
@@ -90,8 +94,12 @@ export class RunArchive {
 			await this.ctx.storage.setAlarm(purgeAt);
 			return false;
 		}
-		if (!(await this.heldInD1(state))) {
-			await this.send(state).catch(() => undefined);
+		const held = await this.heldInD1(state);
+		// The check went out to D1, so a retry may have landed meanwhile: it reopened the run, and
+		// nothing of it may be deleted.
+		if (!this.unchanged(state) || this.archivedAt() !== archivedAt) return false;
+		if (held !== "held") {
+			if (held === "missing") await this.send(state).catch(() => undefined);
 			await this.ctx.storage.setAlarm(Date.now() + ARCHIVE_RESEND_MS);
 			return false;
 		}
@@ -108,20 +116,26 @@ export class RunArchive {
 		return true;
 	}
 
-	/** Whether D1 holds the finished run as it stands: its last event, in an archived copy. */
-	private async heldInD1(state: RunState): Promise<boolean> {
+	/** Whether D1 holds the finished run as it stands (its last event, in an archived copy). */
+	private async heldInD1(state: RunState): Promise<"held" | "missing" | "unknown"> {
 		try {
 			const seq = await archivedSeq(drizzle(this.env.DB), state.run_id, state.tenant);
-			if (seq !== undefined && seq >= state.seq) return true;
+			if (seq !== undefined && seq >= state.seq) return "held";
 			this.logger().warn("D1 lacks the run's last copy; sending it again before the purge", {
 				archived_seq: seq ?? null,
 			});
+			return "missing";
 		} catch (error) {
 			this.logger().warn("could not check the run's copy in D1; purging later", {
 				error: String(error),
 			});
+			return "unknown";
 		}
-		return false;
+	}
+
+	/** The run is still the finished one `state` describes: no event was appended since. */
+	private unchanged(state: RunState): boolean {
+		return this.current()?.seq === state.seq;
 	}
 
 	private async send(state: RunState): Promise<void> {

@@ -75,6 +75,7 @@ export class RunObject extends DurableObject<Env> implements RunApi {
 			this.settings,
 			() => this.logger,
 			() => this.log,
+			() => this.state,
 		);
 		this.driver = new RunDriver({
 			...{ ctx, env, settings: this.settings, inflight: this.inflight, archive: this.archive },

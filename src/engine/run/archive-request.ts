@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { RunEvent } from "./events";
+import type { RunEvent, RunEventData } from "./events";
 
 /**
  * A queue message carries at most 128 KB. A run's log that does not fit in this many bytes stays
@@ -7,10 +7,19 @@ import type { RunEvent } from "./events";
  */
 export const ARCHIVE_MESSAGE_BYTES = 120_000;
 
+/**
+ * An event as the run's object logged it. The log comes from the object itself, so the payload is
+ * checked only for its anchor, the type: each event type's fields are the reducer's to read.
+ */
 const EventSchema = z.object({
 	seq: z.number().int().positive(),
 	at: z.string(),
-	data: z.looseObject({ type: z.string() }),
+	data: z.custom<RunEventData>(
+		(value) =>
+			typeof value === "object" &&
+			value !== null &&
+			typeof (value as { type?: unknown }).type === "string",
+	),
 });
 
 /**
@@ -27,11 +36,7 @@ export const ArchiveRequestSchema = z
 	})
 	.strict();
 
-export interface ArchiveRequest {
-	run_id: string;
-	tenant: string;
-	events?: RunEvent[];
-}
+export type ArchiveRequest = z.infer<typeof ArchiveRequestSchema>;
 
 /** The message body for a run and its log: the log left out when it would not fit. */
 export function archiveMessage(
@@ -57,6 +62,5 @@ export function readArchiveMessage(body: unknown): ArchiveRequest | undefined {
 		}
 	}
 	const parsed = ArchiveRequestSchema.safeParse(value);
-	// The log comes from the run's own object; the schema only guards the consumer against noise.
-	return parsed.success ? (parsed.data as ArchiveRequest) : undefined;
+	return parsed.success ? parsed.data : undefined;
 }

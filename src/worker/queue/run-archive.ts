@@ -71,7 +71,7 @@ export async function archiveRuns(
 	});
 	const archivedAt = new Date().toISOString();
 	const writeStarted = Date.now();
-	await writeRuns(
+	const written = await writeRuns(
 		drizzle(env.DB),
 		present.map(({ record }) =>
 			record.events
@@ -80,20 +80,21 @@ export async function archiveRuns(
 		),
 	);
 	const logger = loggerFor(settingsFor(env));
-	for (const { request, record } of present) {
-		if (record.state.trace?.sampled) {
-			const span = childSpan(record.state.trace, "archive", record.state.seq);
-			const attributes = { tenant: request.tenant, runs_in_batch: present.length };
+	// Only the copies written: a stale one, dropped, is neither a span nor a finished run.
+	for (const { state, events } of written) {
+		if (state.trace?.sampled) {
+			const span = childSpan(state.trace, "archive", state.seq);
+			const attributes = { tenant: state.tenant, runs_in_batch: written.length };
 			logger.info("span", spanRecord(span, "archive", writeStarted, Date.now(), "ok", attributes));
 		}
-		if (!record.events) continue;
-		const { status, plan, execution_log: steps } = record.state;
+		if (!events) continue;
+		const { status, plan, execution_log: steps } = state;
 		const attempts = steps.reduce((sum, step) => sum + step.attempts, 0);
-		const created = Date.parse(record.state.created_at);
-		const duration = Date.parse(record.state.completed_at ?? record.state.created_at) - created;
+		const created = Date.parse(state.created_at);
+		const duration = Date.parse(state.completed_at ?? state.created_at) - created;
 		recordPoint(env, {
 			kind: "run",
-			tenant: request.tenant,
+			tenant: state.tenant,
 			labels: [status, plan.planner],
 			values: [duration, steps.length, attempts],
 		});
