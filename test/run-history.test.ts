@@ -95,9 +95,14 @@ describe("retention", () => {
 			`/runs/${runId}/events?after=2&limit=3`,
 			`/runs/${runId}?at=3`,
 			`/runs/${runId}?at=999`,
+			// Streams keep the resume rule: a fresh follower's snapshot, a resuming one's events.
+			`/runs/${runId}/stream`,
+			`/runs/${runId}/stream?after=2`,
 		];
 		const before = await Promise.all(paths.map(text));
-		expect(before.map((response) => response.status)).toEqual([200, 200, 200, 200, 400]);
+		expect(before.map((response) => response.status)).toEqual([200, 200, 200, 200, 400, 200, 200]);
+		expect(before[5]?.body).toMatch(/^event: snapshot\n/);
+		expect(before[6]?.body).toMatch(/^event: event\ndata: .*\nid: 3\n/);
 
 		// Before the period ends, an alarm changes nothing.
 		expect(await runDurableObjectAlarm(stubFor(runId))).toBe(true);

@@ -5,7 +5,8 @@ import { RUN_TENANT_HEADER } from "../../durable/run-api";
 import { AppError } from "../../engine/errors";
 import type { RunEvent } from "../../engine/run/events";
 import { eventMessage, isTerminalEvent, snapshotMessage } from "../../engine/run/public-event";
-import { TERMINAL_RUN_STATUSES } from "../../engine/run/state";
+import { foldEvents } from "../../engine/run/reducer";
+import { TERMINAL_RUN_STATUSES, toRunView } from "../../engine/run/state";
 import type { AppEnv } from "../app-env";
 import type { ApiErrorCode } from "../errors";
 import { eventsOf, runAt, runNotFound } from "./source";
@@ -54,9 +55,19 @@ export async function followRunStream(
 	const { tenant } = c.var;
 	const run = await client.view(tenant);
 	if (!run) {
-		// Purged from its object: the archive holds the whole, finished log.
+		// Purged from its object: the archive holds the whole, finished log. The same resume rule:
+		// a fresh follower gets the finished run's snapshot, a resuming one what came after.
 		const archived = await eventsOf(c, runId, resumeFrom ?? 0);
+		const state = resumeFrom === undefined ? foldEvents(archived) : undefined;
 		return streamSSE(c, async (stream) => {
+			if (state) {
+				await stream.writeSSE({
+					id: String(state.seq),
+					event: "snapshot",
+					data: JSON.stringify(snapshotMessage(state.seq, toRunView(state))),
+				});
+				return;
+			}
 			for (const event of archived) await writeEvent(stream, event);
 		});
 	}
