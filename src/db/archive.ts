@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { RunEvent } from "../engine/run/events";
 import type { RunState } from "../engine/run/state";
@@ -30,8 +30,8 @@ export interface RunWrite extends ArchiveOptions {
 /**
  * Writes runs' rows and steps, for finished ones their event logs, and the statistics rollups,
  * in as few D1 batches as fit; answers the writes that were each run's newest copy, the ones
- * written. Every statement is an upsert or a replace, and a run's rollup
- * contribution replaces its earlier one, so repeating a write is harmless.
+ * written. Every statement is an upsert or a replace, and a run's rollup contribution replaces
+ * its earlier one, so repeating a write is harmless.
  */
 export function writeRuns(db: DrizzleD1Database, writes: readonly RunWrite[]): Promise<RunWrite[]> {
 	const write = writing.then(() => writeNow(db, writes));
@@ -80,19 +80,6 @@ async function newest(db: DrizzleD1Database, writes: readonly RunWrite[]): Promi
 		for (const { runId, seq } of rows) if (seq !== null) stored.set(runId, seq);
 	}
 	return [...latest.values()].filter(({ state }) => (stored.get(state.run_id) ?? -1) <= state.seq);
-}
-
-/** The last event of the run's copy in D1, if D1 holds a final copy (an archived one). */
-export async function archivedSeq(
-	db: DrizzleD1Database,
-	runId: string,
-	tenant: string,
-): Promise<number | undefined> {
-	const [row] = await db
-		.select({ seq: runs.seq, archivedAt: runs.archivedAt })
-		.from(runs)
-		.where(and(eq(runs.runId, runId), eq(runs.tenant, tenant)));
-	return row?.archivedAt ? (row.seq ?? undefined) : undefined;
 }
 
 /** Writes one run: a convenience over writeRuns. */

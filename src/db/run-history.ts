@@ -36,10 +36,22 @@ export async function archivedStatus(
 	tenant: string,
 	runId: string,
 ): Promise<string | null> {
+	return (await archivedRun(db, tenant, runId))?.status ?? null;
+}
+
+/**
+ * What D1 holds of a finished, archived run: its status and the last event of its copy (null for
+ * runs archived before D1 kept it); null when D1 holds no archived copy.
+ */
+export async function archivedRun(
+	db: DrizzleD1Database,
+	tenant: string,
+	runId: string,
+): Promise<{ status: string; seq: number | null } | null> {
 	const [row] = await db
-		.select({ status: runs.status })
+		.select({ status: runs.status, seq: runs.seq })
 		.from(runs)
 		.where(and(eq(runs.runId, runId), eq(runs.tenant, tenant), isNotNull(runs.archivedAt)))
 		.limit(1);
-	return row?.status ?? null;
+	return row ?? null;
 }

@@ -80,9 +80,8 @@ export class EventLog {
 
 	/**
 	 * When the finished run's log went to the archive queue. It is kept at seq 0 of the events
-	 * table, below every
-	 * event (reads start after seq 0): a table of its own would cost a schema change and a
-	 * storage page on every run.
+	 * table, below every event (reads start after seq 0): a table of its own would cost a schema
+	 * change and a storage page on every run.
 	 */
 	archivedAt(): string | undefined {
 		if (!this.ready) return undefined;

@@ -1,5 +1,5 @@
 import { drizzle } from "drizzle-orm/d1";
-import { archivedSeq } from "../db/archive";
+import { archivedRun } from "../db/run-history";
 import type { Logger } from "../engine/log";
 import { archiveMessage } from "../engine/run/archive-request";
 import type { RunState } from "../engine/run/state";
@@ -119,8 +119,8 @@ export class RunArchive {
 	/** Whether D1 holds the finished run as it stands (its last event, in an archived copy). */
 	private async heldInD1(state: RunState): Promise<"held" | "missing" | "unknown"> {
 		try {
-			const seq = await archivedSeq(drizzle(this.env.DB), state.run_id, state.tenant);
-			if (seq !== undefined && seq >= state.seq) return "held";
+			const seq = (await archivedRun(drizzle(this.env.DB), state.tenant, state.run_id))?.seq;
+			if (seq != null && seq >= state.seq) return "held";
 			this.logger().warn("D1 lacks the run's last copy; sending it again before the purge", {
 				archived_seq: seq ?? null,
 			});
