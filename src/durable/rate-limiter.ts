@@ -24,9 +24,9 @@ export class RateLimiter extends DurableObject<Env> {
 	 * Takes a live-run slot for `runId` if fewer than `limit` are held; idempotent per run. At the
 	 * limit, slots older than SLOT_CHECK_AGE_MS whose run is gone or finished are dropped first,
 	 * so a slot lost to a crash between acquire and create (or any other leak) cannot block the
-	 * tenant for good.
+	 * tenant for good. `taken` is false when the run already held its slot (a keyed repeat racing
+	 * its original).
 	 */
-	/** `taken` is false when the run already held its slot (a keyed repeat racing its original). */
 	async acquireRun(
 		runId: string,
 		limit: number,
