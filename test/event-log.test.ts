@@ -1,4 +1,4 @@
-import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { COMPRESS_FROM, EventLog } from "../src/durable/event-log";
 import { step } from "./fixtures/plans";
@@ -43,6 +43,31 @@ describe("the event log's storage", () => {
 			status: string;
 		};
 		expect(view).toMatchObject({ status: "completed", plan: { goal } });
+	});
+
+	it("reads payloads deflated before the log used workerd's zlib (fflate, raw DEFLATE)", async () => {
+		// {"type":"step_succeeded","step":1,"output":"milk and eggs " x 100}, by fflate at level 1.
+		const stored = Uint8Array.from(
+			atob(
+				"q1YqqSxIVbJSKi5JLYgvLk1OTk1NSU1R0gELKFkZ6ijll5YUlJYAleRm5mQrJOalKKSmpxcrjPJGeaO8Ud4oj9Y8pVoA",
+			),
+			(char) => char.charCodeAt(0),
+		);
+		const stub = env.RUNS.get(env.RUNS.newUniqueId());
+		const read = await runInDurableObject(stub, (_instance, state) => {
+			const log = new EventLog(state.storage.sql);
+			log.append({ type: "run_cancel_requested", compensate: false, reason: null }, "2026-01-01");
+			state.storage.sql.exec(
+				"INSERT INTO events (type, at, data) VALUES ('step_succeeded', '2026-01-01', ?)",
+				stored.buffer,
+			);
+			return [...log.read()].map((event) => event.data);
+		});
+		expect(read[1]).toEqual({
+			type: "step_succeeded",
+			step: 1,
+			output: "milk and eggs ".repeat(100),
+		});
 	});
 
 	it("keeps the archive mark below the events, out of every read", async () => {

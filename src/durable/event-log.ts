@@ -1,4 +1,6 @@
-import { deflateSync, inflateSync, strFromU8, strToU8 } from "fflate";
+// workerd's own zlib (nodejs_compat): synchronous like the SQL around it, and about five times
+// faster than deflating in JavaScript. Raw DEFLATE, so it reads what fflate wrote before it.
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { RunEvent, RunEventData } from "../engine/run/events";
 
 interface EventRow extends Record<string, SqlStorageValue> {
@@ -21,16 +23,18 @@ const ARCHIVED_SEQ = 0;
 function encode(data: RunEventData): string | ArrayBuffer {
 	const json = JSON.stringify(data);
 	if (json.length < COMPRESS_FROM) return json;
-	// Level 1: as small as level 6 on JSON like ours, in about 60% of the time.
-	const deflated = deflateSync(strToU8(json), { level: 1 });
+	// Level 1: as small as level 6 on JSON like ours, in less time.
+	const deflated = deflateRawSync(json, { level: 1 });
 	return deflated.buffer.slice(
 		deflated.byteOffset,
 		deflated.byteOffset + deflated.byteLength,
 	) as ArrayBuffer;
 }
 
+const utf8 = new TextDecoder();
+
 function decode(data: string | ArrayBuffer): RunEventData {
-	const json = typeof data === "string" ? data : strFromU8(inflateSync(new Uint8Array(data)));
+	const json = typeof data === "string" ? data : utf8.decode(inflateRawSync(data));
 	return JSON.parse(json) as RunEventData;
 }
 
