@@ -156,6 +156,19 @@ describe("Server-Sent Events", () => {
 		expect(parse(await res.text())).toEqual([]);
 	});
 
+	it("refuses a Last-Event-ID that is not a seq, as it refuses a bad ?after=", async () => {
+		const runId = await startPlan(waits);
+		for (const res of [
+			await api(`/runs/${runId}/stream`, { headers: { "Last-Event-ID": "garbage" } }),
+			await api(`/runs/${runId}/stream`, { headers: { "Last-Event-ID": "-1" } }),
+			await api(`/runs/${runId}/stream?after=abc`),
+		]) {
+			expect(res.status).toBe(400);
+			expect(await res.json()).toMatchObject({ error: { code: "invalid_request" } });
+		}
+		await followEvents(runId);
+	});
+
 	it("resumes after Last-Event-ID with exactly the events after it", async () => {
 		const runId = await startPlan(waits);
 		await followEvents(runId);

@@ -38,6 +38,28 @@ export async function followRunSocket(c: Context<AppEnv>, runId: string): Promis
 const HEARTBEAT_MS = 25_000;
 
 /**
+ * SSE's own resume point. This server's event ids are seqs, so anything else did not come from
+ * it: a 400 like a bad `?after=`, rather than a silent fresh start. Checked here, not by a header
+ * validator, which would make the typed client require a `header` argument on every call.
+ */
+function lastEventIdOf(c: Context<AppEnv>): number | undefined {
+	const header = c.req.header("Last-Event-ID");
+	if (header === undefined) return undefined;
+	if (!/^\d{1,15}$/.test(header)) {
+		throw new AppError(
+			"invalid_request",
+			"Invalid header: Last-Event-ID: Expected a whole number",
+			{
+				issues: [
+					{ path: "Last-Event-ID", message: "Expected a whole number: the seq of an event" },
+				],
+			},
+		);
+	}
+	return Number(header);
+}
+
+/**
  * The same messages as the WebSocket, as Server-Sent Events with `id:`
  * being the seq. A fresh client gets a snapshot first; one resuming with Last-Event-ID (or
  * ?after=) gets every event after it and no snapshot. The stream ends after the run's final
@@ -49,9 +71,7 @@ export async function followRunStream(
 	after: number | undefined,
 ): Promise<Response> {
 	const client = runAt(c, runId);
-	const lastEventId = c.req.header("Last-Event-ID");
-	const resumeFrom =
-		lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : after;
+	const resumeFrom = lastEventIdOf(c) ?? after;
 	const { tenant } = c.var;
 	const run = await client.view(tenant);
 	if (!run) {
