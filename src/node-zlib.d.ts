@@ -4,6 +4,6 @@ declare module "node:zlib" {
 	export function deflateRawSync(
 		data: string | ArrayBuffer | ArrayBufferView,
 		options?: { level?: number },
-	): Uint8Array;
-	export function inflateRawSync(data: ArrayBuffer | ArrayBufferView): Uint8Array;
+	): Uint8Array<ArrayBuffer>;
+	export function inflateRawSync(data: ArrayBuffer | ArrayBufferView): Uint8Array<ArrayBuffer>;
 }

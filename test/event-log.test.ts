@@ -56,6 +56,7 @@ describe("the event log's storage", () => {
 		const stub = env.RUNS.get(env.RUNS.newUniqueId());
 		const read = await runInDurableObject(stub, (_instance, state) => {
 			const log = new EventLog(state.storage.sql);
+			// Any first append creates the table the old row goes into.
 			log.append({ type: "run_cancel_requested", compensate: false, reason: null }, "2026-01-01");
 			state.storage.sql.exec(
 				"INSERT INTO events (type, at, data) VALUES ('step_succeeded', '2026-01-01', ?)",

@@ -162,11 +162,31 @@ describe("Server-Sent Events", () => {
 			await api(`/runs/${runId}/stream`, { headers: { "Last-Event-ID": "garbage" } }),
 			await api(`/runs/${runId}/stream`, { headers: { "Last-Event-ID": "-1" } }),
 			await api(`/runs/${runId}/stream?after=abc`),
+			await api(`/runs/${runId}/stream?after=1e3`),
+			await api(`/runs/${runId}/stream?after=`),
 		]) {
 			expect(res.status).toBe(400);
 			expect(await res.json()).toMatchObject({ error: { code: "invalid_request" } });
 		}
 		await followEvents(runId);
+	});
+
+	it("takes an empty Last-Event-ID as none, and the header over ?after= when both are sent", async () => {
+		const runId = await startPlan(waits);
+		await followEvents(runId);
+		const all = await eventsOf(runId);
+		const fresh = parse(
+			await (await api(`/runs/${runId}/stream`, { headers: { "Last-Event-ID": "" } })).text(),
+		);
+		expect(fresh[0]?.event).toBe("snapshot");
+		const both = parse(
+			await (
+				await api(`/runs/${runId}/stream?after=1`, { headers: { "Last-Event-ID": "3" } })
+			).text(),
+		);
+		expect(both.map((frame) => frame.id)).toEqual(
+			all.filter((event) => event.seq > 3).map((event) => event.seq),
+		);
 	});
 
 	it("resumes after Last-Event-ID with exactly the events after it", async () => {

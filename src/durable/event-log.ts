@@ -1,5 +1,5 @@
-// workerd's own zlib (nodejs_compat): synchronous like the SQL around it, and about five times
-// faster than deflating in JavaScript. Raw DEFLATE, so it reads what fflate wrote before it.
+// workerd's own zlib (the reason for nodejs_compat): synchronous like the SQL around it, and about
+// five times faster than deflating in JavaScript. Raw DEFLATE, so it reads what fflate wrote.
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { RunEvent, RunEventData } from "../engine/run/events";
 
@@ -25,10 +25,7 @@ function encode(data: RunEventData): string | ArrayBuffer {
 	if (json.length < COMPRESS_FROM) return json;
 	// Level 1: as small as level 6 on JSON like ours, in less time.
 	const deflated = deflateRawSync(json, { level: 1 });
-	return deflated.buffer.slice(
-		deflated.byteOffset,
-		deflated.byteOffset + deflated.byteLength,
-	) as ArrayBuffer;
+	return deflated.buffer.slice(deflated.byteOffset, deflated.byteOffset + deflated.byteLength);
 }
 
 const utf8 = new TextDecoder();

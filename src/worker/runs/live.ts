@@ -11,10 +11,14 @@ import type { AppEnv } from "../app-env";
 import type { ApiErrorCode } from "../errors";
 import { eventsOf, runAt, runNotFound } from "./source";
 
+/** A seq sent back to resume after: digits only, as every seq this server sends. */
+const SeqText = z
+	.string()
+	.regex(/^\d{1,15}$/, "Expected a whole number: the seq of an event")
+	.transform(Number);
+
 /** `token` is the stream token, already checked by the auth middleware. */
-export const After = z
-	.object({ after: z.coerce.number().int().min(0).optional(), token: z.string().optional() })
-	.strict();
+export const After = z.object({ after: SeqText.optional(), token: z.string().optional() }).strict();
 
 /** A WebSocket served by the run's object (Hibernation API), which speaks the upgrade. */
 export async function followRunSocket(c: Context<AppEnv>, runId: string): Promise<Response> {
@@ -38,25 +42,19 @@ export async function followRunSocket(c: Context<AppEnv>, runId: string): Promis
 const HEARTBEAT_MS = 25_000;
 
 /**
- * SSE's own resume point. This server's event ids are seqs, so anything else did not come from
- * it: a 400 like a bad `?after=`, rather than a silent fresh start. Checked here, not by a header
- * validator, which would make the typed client require a `header` argument on every call.
+ * SSE's own resume point, by the rule `?after=` follows: a 400 rather than a silent fresh start.
+ * Empty means none, as in the SSE spec. Checked here, not by a header validator, which would make
+ * the typed client require a `header` argument on every call.
  */
 function lastEventIdOf(c: Context<AppEnv>): number | undefined {
 	const header = c.req.header("Last-Event-ID");
-	if (header === undefined) return undefined;
-	if (!/^\d{1,15}$/.test(header)) {
-		throw new AppError(
-			"invalid_request",
-			"Invalid header: Last-Event-ID: Expected a whole number",
-			{
-				issues: [
-					{ path: "Last-Event-ID", message: "Expected a whole number: the seq of an event" },
-				],
-			},
-		);
-	}
-	return Number(header);
+	if (!header) return undefined;
+	const seq = SeqText.safeParse(header);
+	if (seq.success) return seq.data;
+	const message = seq.error.issues[0]?.message ?? "Expected a whole number";
+	throw new AppError("invalid_request", `Invalid header: Last-Event-ID: ${message}`, {
+		issues: [{ path: "Last-Event-ID", message }],
+	});
 }
 
 /**
