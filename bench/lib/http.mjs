@@ -28,7 +28,7 @@ export async function request(pathname, { method = "GET", headers = {}, json } =
 		const text = await response.text();
 		const ms = performance.now() - started;
 		recordWait(phase, ms, true);
-		return { status: response.status, text, body: parseJson(text), ms };
+		return { status: response.status, headers: response.headers, text, body: parseJson(text), ms };
 	} catch (error) {
 		const ms = performance.now() - started;
 		recordWait(phase, ms, false);
