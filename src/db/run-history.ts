@@ -27,16 +27,7 @@ export async function loadArchivedEvents(
 
 /** Whether D1 holds the finished run (its events may all lie before a given cursor). */
 export async function isArchived(db: DrizzleD1Database, tenant: string, runId: string) {
-	return (await archivedStatus(db, tenant, runId)) !== null;
-}
-
-/** The status of a run D1 holds finished and archived, or null. */
-export async function archivedStatus(
-	db: DrizzleD1Database,
-	tenant: string,
-	runId: string,
-): Promise<string | null> {
-	return (await archivedRun(db, tenant, runId))?.status ?? null;
+	return (await archivedRun(db, tenant, runId)) !== null;
 }
 
 /**

@@ -32,8 +32,7 @@ interface RouteDoc {
 	write?: boolean;
 	/** Public: no bearer key needed. */
 	open?: boolean;
-	/** Headers the route reads, beyond Authorization. */
-	/** Request headers the route reads; `schema` is the zod schema it validates the header with. */
+	/** Request headers beyond Authorization; `schema` is the zod schema the route validates it with. */
 	headers?: { name: string; description: string; schema?: z.ZodType }[];
 }
 

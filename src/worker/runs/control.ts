@@ -2,7 +2,7 @@ import { drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
 import { z } from "zod";
 import { llmPlanningFor } from "../../config";
-import { archivedStatus } from "../../db/run-history";
+import { archivedRun } from "../../db/run-history";
 import type { ControlResult } from "../../durable/run-api";
 import { AppError } from "../../engine/errors";
 import { forkReuse } from "../../engine/run/fork";
@@ -41,11 +41,9 @@ export async function answer(c: Context<AppEnv>, result: ControlResult) {
 	const { code, message, status } = result.error;
 	if (code === "run_not_found") {
 		// Only a refinement of the object's answer: with D1 unreachable, the 404 stands.
-		const archived = await archivedStatus(
-			drizzle(c.env.DB),
-			c.var.tenant,
-			c.req.param("id") ?? "",
-		).catch(() => null);
+		const archived = await archivedRun(drizzle(c.env.DB), c.var.tenant, c.req.param("id") ?? "")
+			.then((run) => run?.status)
+			.catch(() => undefined);
 		if (archived) {
 			throw new AppError(
 				"invalid_state",
